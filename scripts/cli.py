@@ -1,0 +1,132 @@
+"""The ``pathways`` command line: one ``main()`` per process, settings first, fail fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from workers.settings import SettingsError, load_settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pathways",
+        description="Event-sourced workflow engine for employment-support pathways.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("demo", help="run a synthetic pathway end to end and print its history")
+    commands.add_parser("worker", help="run a worker until SIGTERM or SIGINT")
+    dev = commands.add_parser("dev", help="the embedded stack in the background")
+    dev.add_argument("action", choices=["up", "down", "status", "temporal-cli"])
+    dev.add_argument("--json", action="store_true", help="print machine-readable status")
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["migrate"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pathways`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"pathways: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from workers.telemetry import configure_telemetry
+
+    configure_telemetry(settings, service_name=f"pathways-{args.command}")
+    try:
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from workers.dev_server import DevServerError
+        from workers.temporal_cli import TemporalCliNotFoundError
+        from workers.temporal_client import ServiceUnavailableError
+
+        if isinstance(exc, ServiceUnavailableError | TemporalCliNotFoundError | DevServerError):
+            print(f"pathways: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
+
+
+def _dispatch(args: argparse.Namespace, settings: object) -> int:
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if args.command == "demo":
+        from scripts.demo import run_demo
+
+        asyncio.run(run_demo(settings))
+        return EXIT_OK
+    if args.command == "worker":
+        from workers.worker import run_worker
+
+        asyncio.run(run_worker(settings))
+        return EXIT_OK
+    if args.command == "dev":
+        return _dev(args, settings)
+    if args.command == "db":
+        return asyncio.run(_migrate(settings))
+    return EXIT_USAGE
+
+
+def _dev(args: argparse.Namespace, settings: object) -> int:
+    from workers import dev_stack
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if args.action == "temporal-cli":
+        from workers.temporal_cli import resolve_temporal_cli
+
+        if settings.temporal_address is not None:
+            print(f"using the Temporal server at {settings.temporal_address}")
+            return EXIT_OK
+        print(resolve_temporal_cli(settings.temporal_cli))
+        return EXIT_OK
+    if args.action == "down":
+        stopped = dev_stack.down(settings)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return EXIT_OK
+    if args.action == "up":
+        components = dev_stack.up(settings, progress=lambda line: print(line, file=sys.stderr))
+    else:
+        components = dev_stack.status(settings)
+    if args.json:
+        print(json.dumps([c.model_dump() for c in components]))
+    else:
+        for component in components:
+            state = "running" if component.running else "stopped"
+            pid = f" pid {component.pid}" if component.pid else ""
+            where = f"  {component.where}" if component.where else ""
+            print(f"{component.name:<12} {state}{pid}{where}")
+    return EXIT_OK
+
+
+async def _migrate(settings: object) -> int:
+    from eventstore import create_pool, migrate
+    from workers.services import check_postgres, ensure_postgres
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
+    dsn, _ = ensure_postgres(settings)
+    await check_postgres(dsn, settings.connect_timeout_seconds)
+    pool = await create_pool(dsn)
+    try:
+        applied = await migrate(pool)
+    finally:
+        await pool.close()
+    print("applied: " + (", ".join(applied) if applied else "nothing (schema up to date)"))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

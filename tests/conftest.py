@@ -1,0 +1,86 @@
+"""Session-wide real services for the test suite.
+
+One embedded PostgreSQL (pgserver) per test session, with a fresh database per test so tests never
+see each other's rows; one real Temporal dev server per session (started only when a test asks for
+it), with a unique task queue per test. Nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pgserver
+import pytest
+from temporalio.client import Client
+
+from workers import dev_server
+from workers.settings import Settings
+from workers.temporal_cli import resolve_temporal_cli
+from workers.temporal_client import connect_temporal
+
+
+def dsn_for_database(admin_dsn: str, database: str) -> str:
+    """Return ``admin_dsn`` with its database name replaced by ``database``."""
+    parts = urlsplit(admin_dsn)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session, deleted afterwards."""
+    data_dir = Path(tempfile.mkdtemp(prefix="pathways-test-pg-"))
+    server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="delete")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+@pytest.fixture
+async def database_url(pg_admin_dsn: str) -> AsyncIterator[str]:
+    """A DSN for a new, empty database of its own for one test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield dsn_for_database(pg_admin_dsn, name)
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def temporal_cli() -> Path:
+    """The Temporal CLI binary, resolved as the product resolves it."""
+    return resolve_temporal_cli(Settings().temporal_cli)
+
+
+@pytest.fixture(scope="session")
+def temporal_address(temporal_cli: Path) -> Iterator[str]:
+    """A real Temporal dev server (in-memory) for the whole session."""
+    files = dev_server.DevServerFiles(Path(tempfile.mkdtemp(prefix="pathways-test-temporal-")))
+    port = dev_server.free_port()
+    dev_server.start(
+        temporal_cli, files, port=port, ui_port=dev_server.free_port(), persistent=False
+    )
+    yield f"127.0.0.1:{port}"
+    dev_server.stop(files)
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_address: str) -> Client:
+    """A client with the product's converter and tracing interceptor."""
+    return await connect_temporal(Settings(), temporal_address)
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A task queue of this test's own, so workers of other tests never take its tasks."""
+    return f"test-{uuid.uuid4().hex[:12]}"

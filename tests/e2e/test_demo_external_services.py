@@ -1,0 +1,31 @@
+"""The demo on separately started services: a PostgreSQL by DSN and a Temporal by address."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from tests.e2e.conftest import RunCli
+
+
+async def test_demo_uses_the_configured_postgres_and_temporal(
+    run_cli: RunCli, database_url: str, temporal_address: str
+) -> None:
+    env = {
+        "PATHWAYS_DATABASE_URL": database_url,
+        "PATHWAYS_TEMPORAL_ADDRESS": temporal_address,
+        "PATHWAYS_TASK_QUEUE": "demo-external",
+    }
+    first = run_cli("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"temporal: {temporal_address}" in first.stdout
+    assert "HandoverCompleted" in first.stdout
+    second = run_cli("demo", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "pathways in the event store: 2" in second.stdout
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        streams = await connection.fetchval("SELECT count(DISTINCT stream_id) FROM events")
+    finally:
+        await connection.close()
+    assert streams == 2

@@ -1,0 +1,44 @@
+"""``pathways dev up | status | down``, twice in a row, on a data directory of its own."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.conftest import RunCli
+from workers.dev_server import free_port
+
+
+def _status(run_cli: RunCli, env: dict[str, str]) -> dict[str, dict[str, object]]:
+    result = run_cli("dev", "status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return {c["name"]: c for c in json.loads(result.stdout)}
+
+
+def test_up_status_down_twice_starts_no_duplicates(run_cli: RunCli) -> None:
+    env = {
+        "PATHWAYS_TEMPORAL_PORT": str(free_port()),
+        "PATHWAYS_TEMPORAL_UI_PORT": str(free_port()),
+    }
+    try:
+        for _ in range(2):
+            up = run_cli("dev", "up", "--json", env=env)
+            assert up.returncode == 0, up.stderr
+            first = _status(run_cli, env)
+            assert all(c["running"] for c in first.values()), first
+            assert str(first["temporal-ui"]["where"]).startswith("http://127.0.0.1:")
+
+            again = run_cli("dev", "up", "--json", env=env)
+            assert again.returncode == 0, again.stderr
+            second = _status(run_cli, env)
+            assert second["temporal"]["pid"] == first["temporal"]["pid"]
+            assert second["worker"]["pid"] == first["worker"]["pid"]
+
+            down = run_cli("dev", "down", env=env)
+            assert down.returncode == 0, down.stderr
+            assert "worker" in down.stdout
+            assert "temporal" in down.stdout
+            assert "postgres" in down.stdout
+            stopped = _status(run_cli, env)
+            assert not any(c["running"] for c in stopped.values()), stopped
+    finally:
+        run_cli("dev", "down", env=env)

@@ -1,0 +1,130 @@
+"""Process settings, read once in each ``main()`` from ``PATHWAYS_*`` environment variables.
+
+Unset service addresses mean *embedded defaults*: a pgserver PostgreSQL and a Temporal CLI dev
+server, both keeping their data under ``data_dir`` so that pathways survive a restart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    """How log lines are rendered."""
+
+    AUTO = "auto"  # JSON unless stderr is a terminal
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class OtelExporter(StrEnum):
+    """Where OpenTelemetry spans go."""
+
+    NONE = "none"
+    CONSOLE = "console"
+    OTLP = "otlp"
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    """All configuration of a pathways process.
+
+    Attributes mirror the ``PATHWAYS_*`` environment variables documented in the README.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PATHWAYS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=Path(".pathways"))
+    database_url: SecretStr | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_cli: Path | None = None
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+    task_queue: str = Field(default="pathways", min_length=1)
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.AUTO
+    otel_exporter: OtelExporter = OtelExporter.NONE
+    otel_endpoint: str | None = None
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _dsn_is_postgres(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in {"postgres", "postgresql"}:
+            msg = "must be a postgresql:// DSN"
+            raise ValueError(msg)
+        if not (parts.hostname or "host=" in parts.query):
+            msg = "must name a host (postgresql://user:password@host:5432/dbname)"
+            raise ValueError(msg)
+        try:
+            _ = parts.port
+        except ValueError:
+            msg = "has an invalid port"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _address_is_host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            msg = "must be host:port, for example localhost:7233"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            msg = "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+            raise ValueError(msg)
+        return level
+
+    @property
+    def embedded_postgres(self) -> bool:
+        """True when no DSN is set and pathways runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @property
+    def embedded_temporal(self) -> bool:
+        """True when no address is set and pathways runs the Temporal dev server."""
+        return self.temporal_address is None
+
+    @property
+    def state_dir(self) -> Path:
+        """Absolute data directory."""
+        return self.data_dir.expanduser().resolve()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, failing fast with one readable line.
+
+    Raises:
+        SettingsError: naming the first invalid variable and why.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting PATHWAYS_{field.upper()}: {reason}") from None

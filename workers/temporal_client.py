@@ -1,0 +1,54 @@
+"""The one way every process connects to Temporal: pydantic payloads and tracing on every client."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from workers.settings import Settings
+
+
+class ServiceUnavailableError(RuntimeError):
+    """A configured service (PostgreSQL or Temporal) cannot be reached; the message is one line."""
+
+
+async def connect_temporal(settings: Settings, address: str) -> Client:
+    """Connect to Temporal at ``address`` with the project's converter and interceptors.
+
+    Raises:
+        ServiceUnavailableError: naming the address when it cannot be reached in time.
+    """
+    tls: TLSConfig | bool = False
+    if settings.temporal_tls or settings.temporal_tls_cert is not None:
+        tls = TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes()
+            if settings.temporal_tls_cert
+            else None,
+            client_private_key=settings.temporal_tls_key.read_bytes()
+            if settings.temporal_tls_key
+            else None,
+        )
+    if settings.temporal_api_key is not None:
+        tls = tls or True
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+                interceptors=[TracingInterceptor()],
+                tls=tls,
+                api_key=settings.temporal_api_key.get_secret_value()
+                if settings.temporal_api_key
+                else None,
+            ),
+            timeout=settings.connect_timeout_seconds,
+        )
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        namespace = settings.temporal_namespace
+        msg = f"cannot reach Temporal at {address} (namespace {namespace}): {reason}"
+        raise ServiceUnavailableError(msg) from None

@@ -1,0 +1,58 @@
+"""The worker process: the composition root that wires the store into activities and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.event_store import EventStoreActivities
+from eventstore import PostgresEventStore, create_pool, migrate
+from workers.services import open_services
+from workers.settings import Settings
+from workers.temporal_client import connect_temporal
+from workflows.pathway import PathwayWorkflow
+
+log = structlog.get_logger()
+
+WORKFLOWS: Sequence[type] = (PathwayWorkflow,)
+
+
+def build_worker(client: Client, store: PostgresEventStore, *, task_queue: str) -> Worker:
+    """A worker for every pathways workflow and activity on ``task_queue``."""
+    store_activities = EventStoreActivities(store)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=[store_activities.append_events],
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run a worker until SIGTERM or SIGINT, then finish in-flight tasks and exit."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_services(
+        settings, progress=lambda line: log.info("progress", detail=line)
+    ) as services:
+        pool = await create_pool(services.database_url)
+        try:
+            await migrate(pool)
+            client = await connect_temporal(settings, services.temporal_address)
+            worker = build_worker(client, PostgresEventStore(pool), task_queue=settings.task_queue)
+            log.info(
+                "worker_started", task_queue=settings.task_queue, temporal=services.temporal_address
+            )
+            async with worker:
+                await stop.wait()
+                log.info("worker_stopping")
+        finally:
+            await pool.close()
+    log.info("worker_stopped")
