@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 
 from workers.settings import SettingsError, load_settings
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pathways`` console script."""
+    # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); it falls back
+    # to a private directory under /tmp, which is fine, so the warning is noise for users.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()

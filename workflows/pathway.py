@@ -81,6 +81,7 @@ class PathwayWorkflow:
     @workflow.update
     async def request_handover(self, request: RequestHandoverInput) -> PathwaySnapshot:
         """Open a handover of a track to another organisation."""
+        await self._opened()
         async with self._lock:
             from_org = self._responsible[request.track]
             await self._append(
@@ -115,6 +116,7 @@ class PathwayWorkflow:
     @workflow.update
     async def accept_handover(self, request: HandoverStepInput) -> PathwaySnapshot:
         """The receiving organisation accepts; the sender stays responsible for now."""
+        await self._opened()
         async with self._lock:
             await self._append(
                 request.actor, "HandoverAccepted", {"handover_id": request.handover_id}
@@ -130,6 +132,7 @@ class PathwayWorkflow:
     @workflow.update
     async def record_first_contact(self, request: HandoverStepInput) -> PathwaySnapshot:
         """First contact by the receiver closes the loop: responsibility moves now."""
+        await self._opened()
         async with self._lock:
             handover = self._handovers[request.handover_id]
             await self._append(
@@ -158,6 +161,7 @@ class PathwayWorkflow:
     @workflow.update
     async def close(self, request: ClosePathwayInput) -> PathwaySnapshot:
         """Close the pathway with a reason."""
+        await self._opened()
         async with self._lock:
             await self._append(request.actor, "PathwayClosed", {"reason": request.reason})
             self._status = "closed"
@@ -174,8 +178,12 @@ class PathwayWorkflow:
             raise ValueError(f"handovers still open: {', '.join(sorted(open_handovers))}")
 
     def _require_active(self) -> None:
-        if self._status != "active":
+        # "opening" is accepted: the handler waits for the opening event to be stored first.
+        if self._status not in {"opening", "active"}:
             raise ValueError(f"pathway is {self._status}")
+
+    async def _opened(self) -> None:
+        await workflow.wait_condition(lambda: self._status != "opening")
 
     def _require_handover(self, handover_id: str, status: str) -> None:
         handover = self._handovers.get(handover_id)

@@ -25,7 +25,7 @@ async def test_demo_uses_the_configured_postgres_and_temporal(
 
     connection = await asyncpg.connect(database_url)
     try:
-        streams = await connection.fetchval("SELECT count(DISTINCT stream_id) FROM events")
+        streams = await connection.fetchval("SELECT count(*) FROM eventstore.streams")
     finally:
         await connection.close()
     assert streams == 2

@@ -54,7 +54,7 @@ async def test_a_handover_round_trip_lands_in_postgres_in_order(
         connection = await asyncpg.connect(database_url)
         try:
             rows = await connection.fetch(
-                "SELECT type, version FROM events WHERE stream_id = $1 ORDER BY version",
+                "SELECT type, version FROM eventstore.events WHERE stream_id = $1 ORDER BY version",
                 stream_id("p-slice-1"),
             )
         finally:
