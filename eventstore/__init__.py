@@ -1,0 +1,69 @@
+"""The append-only, tamper-evident PostgreSQL event store (and an in-memory twin for tests).
+
+The store never skips (readers follow commit order below the oldest running transaction), never
+duplicates (caller-supplied event ids make appends idempotent), proves it was not altered (a
+per-stream hash chain plus chained seals over the global log, checked by ``verify``), and erases
+personal data by destroying per-subject keys without breaking any hash.
+"""
+
+from eventstore.errors import (
+    CorruptEvent,
+    DuplicateEventIdConflict,
+    EventStoreError,
+    InvalidAppend,
+    MigrationError,
+    SubjectErased,
+    UnknownPosition,
+    WrongExpectedVersion,
+)
+from eventstore.events import ERASED, AppendResult, EventMetadata, NewEvent, RecordedEvent
+from eventstore.expected_version import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
+from eventstore.keys import InMemoryKeyStore, KeyStore, PostgresKeyStore
+from eventstore.memory_store import InMemoryEventStore
+from eventstore.migrate import migrate
+from eventstore.pool import create_pool
+from eventstore.postgres_store import PERSONAL_DATA_ERASED, CommitCursor, PostgresEventStore
+from eventstore.protocol import EventStore
+from eventstore.seals import Seal, seal
+from eventstore.subscriptions import Handler, Subscription, SubscriptionLag
+from eventstore.upcasting import Upcaster, UpcasterRegistry
+from eventstore.verification import VerificationReport, verify
+
+__all__ = [
+    "ANY",
+    "ERASED",
+    "NO_STREAM",
+    "PERSONAL_DATA_ERASED",
+    "STREAM_EXISTS",
+    "AppendResult",
+    "CommitCursor",
+    "CorruptEvent",
+    "DuplicateEventIdConflict",
+    "EventMetadata",
+    "EventStore",
+    "EventStoreError",
+    "ExpectedVersion",
+    "Handler",
+    "InMemoryEventStore",
+    "InMemoryKeyStore",
+    "InvalidAppend",
+    "KeyStore",
+    "MigrationError",
+    "NewEvent",
+    "PostgresEventStore",
+    "PostgresKeyStore",
+    "RecordedEvent",
+    "Seal",
+    "SubjectErased",
+    "Subscription",
+    "SubscriptionLag",
+    "UnknownPosition",
+    "Upcaster",
+    "UpcasterRegistry",
+    "VerificationReport",
+    "WrongExpectedVersion",
+    "create_pool",
+    "migrate",
+    "seal",
+    "verify",
+]

@@ -1,0 +1,111 @@
+"""Canonical encodings and the hashes of the tamper-evident chain and seals.
+
+The append function in ``migrations/0003_append_function.sql`` computes the link hash in SQL from
+the content hash computed here; ``verify`` recomputes both from the stored columns. Any change to an
+encoding below is a change of the on-disk format and needs a new format tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+GENESIS_HASH = bytes(32)
+"""The "previous hash" of a stream's first event."""
+
+_CONTENT_TAG = b"pathways-event-v1"
+_SEAL_TAG = b"pathways-seal-v1"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INT64 = struct.Struct(">q")
+_UINT64 = struct.Struct(">Q")
+
+
+def canonical_json(value: Any) -> str:
+    """Encode ``value`` as JSON with sorted keys and no spaces, so equal values give equal text.
+
+    Raises:
+        TypeError, ValueError: ``value`` is not plain JSON (NaN, sets, objects...).
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def _field(data: bytes) -> bytes:
+    # Length prefixes make the concatenation unambiguous ("ab"+"c" differs from "a"+"bc").
+    return _INT64.pack(len(data)) + data
+
+
+def content_hash(
+    *,
+    stream_id: str,
+    event_id: UUID,
+    event_type: str,
+    schema_version: int,
+    subject_id: str | None,
+    personal_fields: Iterable[str],
+    payload_json: str,
+    metadata_json: str,
+) -> bytes:
+    """Hash everything the caller decided about one event, as stored (ciphertext included).
+
+    Personal fields are hashed encrypted, so destroying a data key leaves every hash valid.
+    """
+    digest = hashlib.sha256(_CONTENT_TAG)
+    digest.update(_field(stream_id.encode()))
+    digest.update(event_id.bytes)
+    digest.update(_field(event_type.encode()))
+    digest.update(_INT64.pack(schema_version))
+    digest.update(b"\x00" if subject_id is None else b"\x01" + _field(subject_id.encode()))
+    digest.update(_field(canonical_json(sorted(personal_fields)).encode()))
+    digest.update(_field(payload_json.encode()))
+    digest.update(_field(metadata_json.encode()))
+    return digest.digest()
+
+
+def micros_since_epoch(moment: datetime) -> int:
+    """Whole microseconds since 1970-01-01 UTC, the resolution PostgreSQL stores."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def link_hash(
+    previous: bytes, *, version: int, position: int, recorded_at: datetime, content: bytes
+) -> bytes:
+    """Chain one event to its stream's previous event (same formula as the SQL append)."""
+    return hashlib.sha256(
+        previous
+        + _INT64.pack(version)
+        + _INT64.pack(position)
+        + _INT64.pack(micros_since_epoch(recorded_at))
+        + content
+    ).digest()
+
+
+class SealDigest:
+    """Running digest over a range of the global log, in commit order.
+
+    A seal commits to the previous seal's digest, its own number, every covered event's position
+    and hash, the count, and the commit-order cursor of its last event, so that deleting,
+    inserting or reordering whole events inside a sealed range changes the digest.
+    """
+
+    def __init__(self, previous_digest: bytes, seal_number: int) -> None:
+        self._hash = hashlib.sha256(_SEAL_TAG + previous_digest + _INT64.pack(seal_number))
+        self.count = 0
+
+    def add(self, position: int, event_hash: bytes) -> None:
+        """Fold in the next event of the range."""
+        self._hash.update(_INT64.pack(position) + event_hash)
+        self.count += 1
+
+    def finish(self, *, last_transaction_id: int, last_position: int) -> bytes:
+        """Close the range and return its digest (the object must not be used afterwards)."""
+        self._hash.update(
+            _INT64.pack(self.count) + _UINT64.pack(last_transaction_id) + _INT64.pack(last_position)
+        )
+        return self._hash.digest()

@@ -1,0 +1,69 @@
+"""Canonical encodings: equal content, equal bytes; any change, another hash."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from eventstore.hashing import GENESIS_HASH, canonical_json, content_hash, link_hash
+
+EVENT = uuid.uuid4()
+
+
+def content(**changes: object) -> bytes:
+    fields: dict[str, object] = {
+        "stream_id": "pathway-1",
+        "event_id": EVENT,
+        "event_type": "Happened",
+        "schema_version": 1,
+        "subject_id": None,
+        "personal_fields": [],
+        "payload_json": '{"a":1}',
+        "metadata_json": '{"actor":"x"}',
+    }
+    fields.update(changes)
+    return content_hash(**fields)  # type: ignore[arg-type]
+
+
+def test_canonical_json_does_not_depend_on_key_order() -> None:
+    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == canonical_json(
+        {"a": [1, {"c": 3, "d": 2}], "b": 1}
+    )
+    assert canonical_json({"é": "ü"}) == '{"é":"ü"}'
+
+
+def test_every_field_of_the_content_changes_the_hash() -> None:
+    base = content()
+    variants = [
+        content(stream_id="pathway-2"),
+        content(event_id=uuid.uuid4()),
+        content(event_type="Other"),
+        content(schema_version=2),
+        content(subject_id=""),
+        content(personal_fields=["a"]),
+        content(payload_json='{"a":2}'),
+        content(metadata_json='{"actor":"y"}'),
+    ]
+    assert len({base, *variants}) == len(variants) + 1
+
+
+def test_concatenation_is_unambiguous() -> None:
+    assert content(stream_id="ab", event_type="c") != content(stream_id="a", event_type="bc")
+
+
+def test_the_link_commits_to_previous_hash_version_position_and_time() -> None:
+    moment = datetime(2025, 3, 3, 12, 0, 0, 123456, tzinfo=UTC)
+    base = link_hash(GENESIS_HASH, version=1, position=1, recorded_at=moment, content=content())
+    assert base != link_hash(
+        bytes(31) + b"\x01", version=1, position=1, recorded_at=moment, content=content()
+    )
+    assert base != link_hash(
+        GENESIS_HASH, version=2, position=1, recorded_at=moment, content=content()
+    )
+    assert base != link_hash(
+        GENESIS_HASH, version=1, position=2, recorded_at=moment, content=content()
+    )
+    later = moment.replace(microsecond=123457)
+    assert base != link_hash(
+        GENESIS_HASH, version=1, position=1, recorded_at=later, content=content()
+    )
