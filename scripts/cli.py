@@ -52,11 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        from eventstore import MigrationError
         from workers.dev_server import DevServerError
         from workers.temporal_cli import TemporalCliNotFoundError
         from workers.temporal_client import ServiceUnavailableError
 
-        if isinstance(exc, ServiceUnavailableError | TemporalCliNotFoundError | DevServerError):
+        if isinstance(
+            exc,
+            ServiceUnavailableError | TemporalCliNotFoundError | DevServerError | MigrationError,
+        ):
             print(f"pathways: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         raise

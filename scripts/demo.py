@@ -1,106 +1,124 @@
-"""``pathways demo``: a synthetic person's pathway, run end to end on the configured services."""
+"""``pathways demo``: synthetic people's pathways, run end to end on the configured services.
+
+Four people, on different jurisdiction templates: a full route into work (NL), a declined and
+redirected handover (DK), a handover nobody picks up that escalates to the coordinator and then
+the supervisor (the ``fast`` template, whose clocks are seconds), and a readmission that pauses the
+pathway and a discharge that resumes it (UK). Each person's route is printed as a timeline read
+back from the event store.
+"""
 
 from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TextIO
 
+import asyncpg
 from temporalio.client import Client
 
-from eventstore import PostgresEventStore, RecordedEvent, create_pool, migrate
+from domain import PathwayState, fold, from_payload, render_timeline
+from domain.commands import RecordAdmission, RecordDischarge
+from domain.tracks import Responsibility
+from eventstore import PostgresEventStore, create_pool
+from scripts.scenarios import Route, declined_and_redirected, full_route, until
 from workers.services import open_services
 from workers.settings import Settings
 from workers.temporal_client import connect_temporal
-from workers.worker import build_worker
-from workflows.inputs import (
-    HandoverStepInput,
-    OpenPathwayInput,
-    PathwaySnapshot,
-    RequestHandoverInput,
-    stream_id,
-    workflow_id,
-)
-from workflows.pathway import PathwayWorkflow
-
-HOSPITAL = "org-hospital-psychiatry-1"
-MUNICIPALITY = "org-municipality-1"
-COORDINATOR = "cw-0001"
+from workers.worker import build_worker, prepare_database
+from workflows.inputs import stream_id
 
 
-async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> list[RecordedEvent]:
-    """Open a pathway, hand the person over from hospital to municipality, print the history."""
-    say: Callable[[str], None] = lambda line: print(line, file=out, flush=True)  # noqa: E731
+async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """Run the demo; returns the number of pathways in the store afterwards."""
+
+    def say(line: str = "") -> None:
+        print(line, file=out, flush=True)
+
     async with open_services(settings, progress=say) as services:
         say(f"postgres: {'embedded' if settings.embedded_postgres else 'external DSN'}")
-        say(f"temporal: {services.temporal_address}")
+        say(f"temporal: {services.temporal_address} (namespace {settings.temporal_namespace})")
         pool = await create_pool(services.database_url)
         try:
-            await migrate(pool)
+            await prepare_database(pool)
             store = PostgresEventStore(pool)
             client = await connect_temporal(settings, services.temporal_address)
-            async with build_worker(client, store, task_queue=settings.task_queue):
-                pathway_id = f"p-{secrets.token_hex(6)}"
-                say(f"opening pathway {pathway_id} for a synthetic person")
-                final = await _drive_route(client, settings.task_queue, pathway_id)
-            history = await store.read_stream(stream_id(pathway_id))
-            say("")
-            say(f"history of {stream_id(pathway_id)}, read back from PostgreSQL:")
-            for event in history:
-                say(_format(event))
-            say("")
-            say(f"responsible now: {final.responsible}")
-            earlier = await _count_pathways(pool)
-            say(f"pathways in the event store: {earlier}")
-            return history
+            run = secrets.token_hex(3)
+            async with build_worker(client, pool, task_queue=settings.task_queue):
+                routes = await _run_people(client, settings.task_queue, run, say)
+                for title, route in routes:
+                    await _print_timeline(store, route, title, say)
+            total = await _count_pathways(pool)
+            say(f"pathways in the event store: {total}")
+            verification = await store.verify()
+            say(f"event store verification: {'intact' if verification.ok else 'BROKEN'}")
+            return total
         finally:
             await pool.close()
 
 
-async def _drive_route(client: Client, task_queue: str, pathway_id: str) -> PathwaySnapshot:
-    handle = await client.start_workflow(
-        PathwayWorkflow.run,
-        OpenPathwayInput(
-            pathway_id=pathway_id,
-            jurisdiction="NL",
-            coordinator_id=COORDINATOR,
-            origin_org=HOSPITAL,
-            actor=COORDINATOR,
-        ),
-        id=workflow_id(pathway_id),
-        task_queue=task_queue,
+async def _run_people(
+    client: Client, task_queue: str, run: str, say: object
+) -> list[tuple[str, Route]]:
+    assert callable(say)
+    now = datetime.now(UTC)
+    say("1/4 NL: discharge, municipal intake, IPS, a job and follow-along")
+    work = Route(client, task_queue, f"p-{run}-nl", "nl")
+    await full_route(work, now)
+
+    say("2/4 DK: a municipality declines (out of area) and the coordinator redirects")
+    redirect = Route(client, task_queue, f"p-{run}-dk", "dk")
+    await declined_and_redirected(redirect, now)
+
+    say("3/4 fast template: a handover nobody acknowledges escalates (seconds-long clocks)")
+    escalate = Route(client, task_queue, f"p-{run}-fast", "fast")
+    await escalate.open()
+    await escalate.handover("h-social", Responsibility.SOCIAL, escalate.orgs.municipality)
+
+    async def reached_supervisor() -> bool:
+        assert escalate.handle is not None
+        state = await escalate.handle.query("state", result_type=PathwayState)
+        return any(level >= 2 for level in state.escalations.values())
+
+    await until(reached_supervisor, within_seconds=60)
+
+    say("4/4 UK: readmission during a handover pauses the pathway; discharge resumes it")
+    relapse = Route(client, task_queue, f"p-{run}-uk", "uk")
+    await relapse.open()
+    await relapse.admitted_and_discharged(now)
+    await relapse.handover("h-social", Responsibility.SOCIAL, relapse.orgs.municipality)
+    await relapse.do(
+        RecordAdmission(actor="ward-1", hospital_org=relapse.orgs.hospital, ward_type="crisis")
     )
-    await handle.execute_update(
-        PathwayWorkflow.request_handover,
-        RequestHandoverInput(
-            handover_id="h-1", track="clinical", to_org=MUNICIPALITY, actor="staff-hospital-7"
-        ),
-    )
-    await handle.execute_update(
-        PathwayWorkflow.accept_handover,
-        HandoverStepInput(handover_id="h-1", actor="staff-municipality-3"),
-    )
-    return await handle.execute_update(
-        PathwayWorkflow.record_first_contact,
-        HandoverStepInput(handover_id="h-1", actor="staff-municipality-3"),
-    )
+    await relapse.do(RecordDischarge(actor="ward-1", suicide_risk_identified=True))
+    await relapse.received("h-social", relapse.orgs.municipality)
+    return [
+        ("into work (NL)", work),
+        ("declined and redirected (DK)", redirect),
+        ("escalation (fast template)", escalate),
+        ("readmission (UK)", relapse),
+    ]
 
 
-async def _count_pathways(pool: object) -> int:
-    from asyncpg import Pool
+async def _print_timeline(store: PostgresEventStore, route: Route, title: str, say: object) -> None:
+    assert callable(say)
+    recorded = await store.read_stream(stream_id(route.pathway_id))
+    events = [from_payload(r.type, r.schema_version, r.payload) for r in recorded]
+    summary = await route.summary()
+    say()
+    say(f"== {route.pathway_id}: {title}, {len(events)} events read back from PostgreSQL")
+    for line in render_timeline(events, seconds=True):
+        say(f"   {line}")
+    folded = fold(events, PathwayState.new(route.pathway_id))
+    assert route.handle is not None
+    live = await route.handle.query("state", result_type=PathwayState)
+    say(f"   status {summary.status}; responsible {summary.responsible}")
+    say(f"   the stored events fold to exactly the workflow's state: {folded == live}")
 
-    assert isinstance(pool, Pool)
+
+async def _count_pathways(pool: asyncpg.Pool) -> int:
     async with pool.acquire() as connection:
         value = await connection.fetchval(
             "SELECT count(*) FROM eventstore.streams WHERE stream_id LIKE 'pathway-%'"
         )
     return int(value)
-
-
-def _format(event: RecordedEvent) -> str:
-    details = ", ".join(f"{key}={value}" for key, value in sorted(event.payload.items()))
-    return (
-        f"  v{event.version:<3} #{event.position:<6} {event.recorded_at:%Y-%m-%d %H:%M:%S} "
-        f"{event.type:<18} by {event.metadata.actor:<22} {details}"
-    )

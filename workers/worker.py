@@ -6,11 +6,14 @@ import asyncio
 import signal
 from collections.abc import Sequence
 
+import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.event_store import EventStoreActivities
+from activities.notices import NoticeActivities
+from activities.schema import migrate_delivery_tables
 from eventstore import PostgresEventStore, create_pool, migrate
 from workers.services import open_services
 from workers.settings import Settings
@@ -22,14 +25,25 @@ log = structlog.get_logger()
 WORKFLOWS: Sequence[type] = (PathwayWorkflow,)
 
 
-def build_worker(client: Client, store: PostgresEventStore, *, task_queue: str) -> Worker:
+async def prepare_database(pool: asyncpg.Pool) -> None:
+    """Bring the event store and the delivery tables up to date (safe to run concurrently)."""
+    await migrate(pool)
+    await migrate_delivery_tables(pool)
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Worker:
     """A worker for every pathways workflow and activity on ``task_queue``."""
-    store_activities = EventStoreActivities(store)
+    store_activities = EventStoreActivities(PostgresEventStore(pool))
+    notices = NoticeActivities(pool)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[store_activities.append_events],
+        activities=[
+            store_activities.append_events,
+            notices.deliver_handover_notice,
+            notices.notify_escalation,
+        ],
     )
 
 
@@ -44,9 +58,9 @@ async def run_worker(settings: Settings) -> None:
     ) as services:
         pool = await create_pool(services.database_url)
         try:
-            await migrate(pool)
+            await prepare_database(pool)
             client = await connect_temporal(settings, services.temporal_address)
-            worker = build_worker(client, PostgresEventStore(pool), task_queue=settings.task_queue)
+            worker = build_worker(client, pool, task_queue=settings.task_queue)
             log.info(
                 "worker_started", task_queue=settings.task_queue, temporal=services.temporal_address
             )

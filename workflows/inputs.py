@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
+
+from domain import AnyCommand, Deadline, JurisdictionTemplate, PathwayState
+from domain.commands.pathway import OpenPathway
 
 PATHWAY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
 
@@ -17,55 +22,67 @@ def stream_id(pathway_id: str) -> str:
     return f"pathway-{pathway_id}"
 
 
-class OpenPathwayInput(BaseModel, frozen=True):
-    """Start a pathway for one (pseudonymous) person."""
+class CarriedState(BaseModel, frozen=True):
+    """What one run hands to the next at continue-as-new."""
+
+    state: PathwayState
+    stream_version: int = Field(ge=0)
+    fired_without_effect: list[str] = Field(default_factory=list)
+
+
+class PathwayWorkflowInput(BaseModel, frozen=True):
+    """Start (``open`` set) or continue (``carried`` set) one person's pathway.
+
+    The jurisdiction template travels in the input, so the workflow never reads files and a
+    running pathway keeps the template version it started under, even across continue-as-new.
+    """
 
     pathway_id: str = Field(pattern=PATHWAY_ID_PATTERN)
-    jurisdiction: str = Field(min_length=2)
-    coordinator_id: str = Field(min_length=1)
-    origin_org: str = Field(min_length=1)
-    actor: str = Field(min_length=1)
+    template: JurisdictionTemplate
+    open: OpenPathway | None = None
+    carried: CarriedState | None = None
 
 
-class RequestHandoverInput(BaseModel, frozen=True):
-    """Ask ``to_org`` to take over ``track`` from its current responsible organisation."""
+class CommandRequest(BaseModel, frozen=True):
+    """One domain command, sent as the ``execute`` update."""
 
-    handover_id: str = Field(min_length=1)
-    track: str = Field(min_length=1)
-    to_org: str = Field(min_length=1)
-    actor: str = Field(min_length=1)
+    command: AnyCommand
 
 
-class HandoverStepInput(BaseModel, frozen=True):
-    """A step on an existing handover, taken by ``actor`` of the receiving organisation."""
+class EventRef(BaseModel, frozen=True):
+    """One appended event as a caller sees it: its type and the ids it names (pseudonymous)."""
 
-    handover_id: str = Field(min_length=1)
-    actor: str = Field(min_length=1)
-
-
-class ClosePathwayInput(BaseModel, frozen=True):
-    """Close the pathway with a reason code."""
-
-    reason: str = Field(min_length=1)
-    actor: str = Field(min_length=1)
+    type: str
+    ids: dict[str, str]
 
 
-class HandoverView(BaseModel, frozen=True):
-    """A handover as the pathway sees it."""
+class CommandOutcome(BaseModel, frozen=True):
+    """What a command changed: the events it appended and where the stream now stands."""
 
-    handover_id: str
-    track: str
-    from_org: str
-    to_org: str
-    status: str
+    events: list[EventRef]
+    stream_version: int
+
+    def first_id(self, event_type: str, field: str) -> str:
+        """The id ``field`` of the first appended event of ``event_type``.
+
+        Raises:
+            LookupError: no such event or field in this outcome.
+        """
+        for event in self.events:
+            if event.type == event_type and field in event.ids:
+                return event.ids[field]
+        raise LookupError(f"no {event_type}.{field} in {[e.type for e in self.events]}")
 
 
-class PathwaySnapshot(BaseModel, frozen=True):
-    """The pathway's state as a query or the workflow's result returns it."""
+class PathwaySummary(BaseModel, frozen=True):
+    """The pathway as a query, or the workflow's result, returns it (pseudonymous ids only)."""
 
     pathway_id: str
     status: str
-    coordinator_id: str
+    coordinator_id: str | None
     responsible: dict[str, str]
-    handovers: list[HandoverView]
+    open_handovers: dict[str, str]
+    open_gaps: int
     stream_version: int
+    next_deadlines: list[Deadline]
+    run_started_at: datetime | None = None

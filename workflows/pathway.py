@@ -1,36 +1,75 @@
 """PathwayWorkflow: one durable workflow per person, the single writer of that person's stream.
 
-Foundation slice: a pathway opens with its origin organisation responsible for the clinical track,
-and a handover moves that responsibility warmly (the sender stays responsible until the receiver
-has accepted *and* made first contact). Every step is appended to the event store by an activity,
-with event ids fixed here in the workflow so that a retried append writes nothing twice.
+Every command arrives as the ``execute`` update. Its validator runs the pure ``decide`` against the
+current state, so a command that breaks a rule is rejected before anything reaches history. The
+handler decides again with real event ids (``workflow.uuid4``: replay-safe, so a retried append
+carries the same ids and writes nothing twice), appends the events through an activity, and only
+then evolves the state. Clocks are domain data: the run loop sleeps until the earliest deadline
+from ``next_deadlines`` and feeds a missed one back as a ``MarkDeadlineMissed`` command.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendEventsInput, AppendEventsResult, EventToAppend
+    from activities.notices import EscalationNotice, HandoverNotice
+    from domain import (
+        Command,
+        DomainError,
+        Event,
+        PathwayState,
+        PathwayStatus,
+        decide,
+        due_deadlines,
+        event_type,
+        evolve,
+        next_deadlines,
+        personal_fields_of,
+        schema_version,
+        to_payload,
+    )
+    from domain.events.deadlines import EscalationRaised
+    from domain.events.handover import HandoverRequested
     from workflows.inputs import (
-        ClosePathwayInput,
-        HandoverStepInput,
-        HandoverView,
-        OpenPathwayInput,
-        PathwaySnapshot,
-        RequestHandoverInput,
+        CarriedState,
+        CommandOutcome,
+        CommandRequest,
+        EventRef,
+        PathwaySummary,
+        PathwayWorkflowInput,
         stream_id,
     )
 
-APPEND_RETRY = RetryPolicy(
+ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
 )
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+COORDINATOR_KEY = SearchAttributeKey.for_keyword("PathwayCoordinator")
+RESPONSIBLE_KEY = SearchAttributeKey.for_keyword_list("PathwayResponsibleOrg")
+STAGE_KEY = SearchAttributeKey.for_keyword("PathwayStage")
+AT_RISK_KEY = SearchAttributeKey.for_bool("PathwayAtRisk")
+
+# Continue-as-new well before Temporal's 51,200-event hard limit; the server also suggests it at
+# 4,096 events, whichever comes first.
+HISTORY_EVENTS_BEFORE_CONTINUE = 8_000
+AT_RISK_HORIZON = timedelta(days=7)
+
+
+def _validation_ids() -> Callable[[], uuid.UUID]:
+    """Stand-in ids for a validator's dry run: it must not draw from the workflow's random."""
+    counter: Iterator[int] = iter(range(1, 1_000_000))
+    return lambda: uuid.UUID(int=next(counter))
 
 
 @workflow.defn
@@ -38,184 +77,263 @@ class PathwayWorkflow:
     """The route of one person, from discharge to work."""
 
     @workflow.init
-    def __init__(self, request: OpenPathwayInput) -> None:
-        self._pathway_id = request.pathway_id
-        self._coordinator = request.coordinator_id
-        self._status = "opening"
-        self._responsible: dict[str, str] = {"clinical": request.origin_org}
-        self._handovers: dict[str, HandoverView] = {}
-        self._version = 0
+    def __init__(self, request: PathwayWorkflowInput) -> None:
+        carried = request.carried
+        self._template = request.template
+        self._state = carried.state if carried else PathwayState.new(request.pathway_id)
+        self._stream_version = carried.stream_version if carried else 0
+        # Deadlines whose firing decided nothing; never fire them again in this pathway.
+        self._fired_without_effect: set[str] = set(carried.fired_without_effect if carried else [])
+        self._open = request.open if carried is None else None
+        self._opening = self._open is not None
         self._lock = asyncio.Lock()
-        self._closed = False
+        self._changes = 0
 
     @workflow.run
-    async def run(self, request: OpenPathwayInput) -> PathwaySnapshot:
-        async with self._lock:
-            await self._append(
-                request.actor,
-                "PathwayOpened",
-                {
-                    "pathway_id": request.pathway_id,
-                    "jurisdiction": request.jurisdiction,
-                    "coordinator_id": request.coordinator_id,
-                    "origin_org": request.origin_org,
-                },
-            )
-            self._status = "active"
-        await workflow.wait_condition(lambda: self._closed)
+    async def run(self, request: PathwayWorkflowInput) -> PathwaySummary:
+        if request.open is not None and self._state.status is PathwayStatus.NEW:
+            async with self._lock:
+                await self._apply(request.open)
+        self._opening = False
+        while self._state.status is not PathwayStatus.CLOSED:
+            if self._should_continue_as_new():
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() and not self._lock.locked()
+                )
+                workflow.continue_as_new(
+                    PathwayWorkflowInput(
+                        pathway_id=request.pathway_id,
+                        template=self._template,
+                        carried=CarriedState(
+                            state=self._state,
+                            stream_version=self._stream_version,
+                            fired_without_effect=sorted(self._fired_without_effect),
+                        ),
+                    )
+                )
+            await self._sleep_until_next_deadline_or_change()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.snapshot()
+        return self.summary()
+
+    @workflow.update
+    async def execute(self, request: CommandRequest) -> CommandOutcome:
+        """Decide and record one command; returns the event types it appended."""
+        await workflow.wait_condition(lambda: not self._opening)
+        async with self._lock:
+            try:
+                events = await self._apply(request.command)
+            except DomainError as exc:
+                # The state moved between validation and execution (another update won the lock).
+                raise ApplicationError(
+                    str(exc), type=type(exc).__name__, non_retryable=True
+                ) from exc
+        return CommandOutcome(events=[_ref(e) for e in events], stream_version=self._stream_version)
+
+    @execute.validator
+    def _validate(self, request: CommandRequest) -> None:
+        try:
+            decide(
+                self._validation_state(),
+                request.command,
+                template=self._template,
+                now=workflow.now(),
+                new_id=_validation_ids(),
+            )
+        except DomainError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def _validation_state(self) -> PathwayState:
+        """The state a command will meet: while the opening is being stored, the opened state."""
+        if not self._opening or self._open is None:
+            return self._state
+        ids = _validation_ids()
+        opened = decide(
+            self._state, self._open, template=self._template, now=workflow.now(), new_id=ids
+        )
+        state = self._state
+        for event in opened:
+            state = evolve(state, event)
+        return state
 
     @workflow.query
-    def snapshot(self) -> PathwaySnapshot:
-        """The pathway's current state."""
-        return PathwaySnapshot(
-            pathway_id=self._pathway_id,
-            status=self._status,
-            coordinator_id=self._coordinator,
-            responsible=dict(self._responsible),
-            handovers=list(self._handovers.values()),
-            stream_version=self._version,
+    def state(self) -> PathwayState:
+        """The full domain state (fold of every event in the stream)."""
+        return self._state
+
+    @workflow.query
+    def summary(self) -> PathwaySummary:
+        """A compact view for case workers and dashboards."""
+        state = self._state
+        return PathwaySummary(
+            pathway_id=state.pathway_id,
+            status=state.status.value,
+            coordinator_id=state.coordinator.worker_id if state.coordinator else None,
+            responsible={
+                t.track.value: t.responsible_org
+                for t in state.active_tracks()
+                if t.responsible_org is not None
+            },
+            open_handovers={
+                h.handover_id: h.status.value for h in state.handovers.values() if h.is_open
+            },
+            open_gaps=sum(1 for g in state.gaps.values() if g.is_open),
+            stream_version=self._stream_version,
+            next_deadlines=next_deadlines(state, self._template),
         )
 
-    @workflow.update
-    async def request_handover(self, request: RequestHandoverInput) -> PathwaySnapshot:
-        """Open a handover of a track to another organisation."""
-        await self._opened()
-        async with self._lock:
-            from_org = self._responsible[request.track]
-            await self._append(
-                request.actor,
-                "HandoverRequested",
-                {
-                    "handover_id": request.handover_id,
-                    "track": request.track,
-                    "from_org": from_org,
-                    "to_org": request.to_org,
-                },
-            )
-            self._handovers[request.handover_id] = HandoverView(
-                handover_id=request.handover_id,
-                track=request.track,
-                from_org=from_org,
-                to_org=request.to_org,
-                status="requested",
-            )
-        return self.snapshot()
-
-    @request_handover.validator
-    def _validate_request(self, request: RequestHandoverInput) -> None:
-        self._require_active()
-        if request.track not in self._responsible:
-            raise ValueError(f"track {request.track} has no responsible organisation")
-        if request.handover_id in self._handovers:
-            raise ValueError(f"handover {request.handover_id} already exists")
-        if self._responsible[request.track] == request.to_org:
-            raise ValueError(f"{request.to_org} is already responsible for {request.track}")
-
-    @workflow.update
-    async def accept_handover(self, request: HandoverStepInput) -> PathwaySnapshot:
-        """The receiving organisation accepts; the sender stays responsible for now."""
-        await self._opened()
-        async with self._lock:
-            await self._append(
-                request.actor, "HandoverAccepted", {"handover_id": request.handover_id}
-            )
-            self._set_status(request.handover_id, "accepted")
-        return self.snapshot()
-
-    @accept_handover.validator
-    def _validate_accept(self, request: HandoverStepInput) -> None:
-        self._require_active()
-        self._require_handover(request.handover_id, "requested")
-
-    @workflow.update
-    async def record_first_contact(self, request: HandoverStepInput) -> PathwaySnapshot:
-        """First contact by the receiver closes the loop: responsibility moves now."""
-        await self._opened()
-        async with self._lock:
-            handover = self._handovers[request.handover_id]
-            await self._append(
-                request.actor,
-                "FirstContactMade",
-                {"handover_id": request.handover_id},
-            )
-            await self._append(
-                request.actor,
-                "HandoverCompleted",
-                {
-                    "handover_id": request.handover_id,
-                    "track": handover.track,
-                    "responsible_org": handover.to_org,
-                },
-            )
-            self._responsible[handover.track] = handover.to_org
-            self._set_status(request.handover_id, "completed")
-        return self.snapshot()
-
-    @record_first_contact.validator
-    def _validate_first_contact(self, request: HandoverStepInput) -> None:
-        self._require_active()
-        self._require_handover(request.handover_id, "accepted")
-
-    @workflow.update
-    async def close(self, request: ClosePathwayInput) -> PathwaySnapshot:
-        """Close the pathway with a reason."""
-        await self._opened()
-        async with self._lock:
-            await self._append(request.actor, "PathwayClosed", {"reason": request.reason})
-            self._status = "closed"
-            self._closed = True
-        return self.snapshot()
-
-    @close.validator
-    def _validate_close(self, request: ClosePathwayInput) -> None:
-        self._require_active()
-        open_handovers = [
-            h.handover_id for h in self._handovers.values() if h.status != "completed"
+    async def _sleep_until_next_deadline_or_change(self) -> None:
+        pending = [
+            d
+            for d in next_deadlines(self._state, self._template)
+            if d.key not in self._fired_without_effect
         ]
-        if open_handovers:
-            raise ValueError(f"handovers still open: {', '.join(sorted(open_handovers))}")
+        seen = self._changes
+        if not pending:
+            await workflow.wait_condition(
+                lambda: self._changes != seen or self._should_continue_as_new()
+            )
+            return
+        wait = pending[0].due_at - workflow.now()
+        if wait > timedelta(0):
+            try:
+                await workflow.wait_condition(
+                    lambda: self._changes != seen or self._should_continue_as_new(),
+                    timeout=wait,
+                )
+            except TimeoutError:
+                pass
+            else:
+                return
+        async with self._lock:
+            await self._fire_due_deadlines()
 
-    def _require_active(self) -> None:
-        # "opening" is accepted: the handler waits for the opening event to be stored first.
-        if self._status not in {"opening", "active"}:
-            raise ValueError(f"pathway is {self._status}")
+    async def _fire_due_deadlines(self) -> None:
+        for deadline in due_deadlines(self._state, self._template, workflow.now()):
+            if deadline.key in self._fired_without_effect:
+                continue
+            try:
+                events = await self._apply(deadline.as_command())
+            except DomainError:
+                events = []
+            if not events:
+                self._fired_without_effect.add(deadline.key)
 
-    async def _opened(self) -> None:
-        await workflow.wait_condition(lambda: self._status != "opening")
-
-    def _require_handover(self, handover_id: str, status: str) -> None:
-        handover = self._handovers.get(handover_id)
-        if handover is None:
-            raise ValueError(f"no handover {handover_id}")
-        if handover.status != status:
-            raise ValueError(f"handover {handover_id} is {handover.status}, not {status}")
-
-    def _set_status(self, handover_id: str, status: str) -> None:
-        self._handovers[handover_id] = self._handovers[handover_id].model_copy(
-            update={"status": status}
+    async def _apply(self, command: Command) -> list[Event]:
+        """Decide, append, then evolve: the state never runs ahead of the store."""
+        events = decide(
+            self._state,
+            command,
+            template=self._template,
+            now=workflow.now(),
+            new_id=workflow.uuid4,
         )
-
-    async def _append(self, actor: str, event_type: str, payload: dict[str, Any]) -> None:
-        event = EventToAppend(
-            event_id=workflow.uuid4(), type=event_type, payload=payload, actor=actor
-        )
+        if not events:
+            return []
         result: AppendEventsResult = await workflow.execute_activity(
             "append_events",
             AppendEventsInput(
-                stream_id=stream_id(self._pathway_id),
-                subject_id=self._pathway_id,
-                expected_version=self._version,
-                events=[event],
+                stream_id=stream_id(self._state.pathway_id),
+                subject_id=self._state.pathway_id,
+                expected_version=self._stream_version,
+                events=[_to_append(e) for e in events],
             ),
             result_type=AppendEventsResult,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=APPEND_RETRY,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
-        if result.last_version != self._version + 1:
+        if result.last_version != self._stream_version + len(events):
             raise ApplicationError(
-                f"stream {stream_id(self._pathway_id)} moved to {result.last_version}",
+                f"stream {stream_id(self._state.pathway_id)} is at {result.last_version}, "
+                f"expected {self._stream_version + len(events)}",
                 non_retryable=True,
             )
-        self._version = result.last_version
+        for event in events:
+            self._state = evolve(self._state, event)
+        self._stream_version = result.last_version
+        self._changes += 1
+        await self._side_effects(events)
+        self._upsert_search_attributes()
+        return events
+
+    async def _side_effects(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, HandoverRequested):
+                await workflow.execute_activity(
+                    "deliver_handover_notice",
+                    HandoverNotice(
+                        notice_id=event.event_id,
+                        pathway_id=event.pathway_id,
+                        handover_id=event.handover_id,
+                        from_org=event.from_org,
+                        to_org=event.to_org,
+                        responsibility=str(event.responsibility),
+                        requested_at=event.occurred_at,
+                    ),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=ACTIVITY_RETRY,
+                )
+            elif isinstance(event, EscalationRaised):
+                await workflow.execute_activity(
+                    "notify_escalation",
+                    EscalationNotice(
+                        notice_id=event.event_id,
+                        pathway_id=event.pathway_id,
+                        recipient_role=event.target_role.value,
+                        recipient_id=event.target_id,
+                        subject=event.subject,
+                        level=event.level,
+                        kind=event.kind.value if event.kind else None,
+                        raised_at=event.occurred_at,
+                    ),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=ACTIVITY_RETRY,
+                )
+
+    def _upsert_search_attributes(self) -> None:
+        state = self._state
+        now = workflow.now()
+        at_risk = any(g.is_open for g in state.gaps.values()) or any(
+            d.due_at - now <= AT_RISK_HORIZON for d in next_deadlines(state, self._template)
+        )
+        responsible = sorted(
+            {t.responsible_org for t in state.active_tracks() if t.responsible_org is not None}
+        )
+        updates: list[SearchAttributeUpdate[Any]] = [
+            STAGE_KEY.value_set(state.status.value),
+            RESPONSIBLE_KEY.value_set(responsible),
+            AT_RISK_KEY.value_set(at_risk),
+        ]
+        if state.coordinator is not None:
+            updates.append(COORDINATOR_KEY.value_set(state.coordinator.worker_id))
+        workflow.upsert_search_attributes(updates)
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE
+        )
+
+
+def _to_append(event: Event) -> EventToAppend:
+    name = event_type(event)
+    return EventToAppend(
+        event_id=event.event_id,
+        type=name,
+        schema_version=schema_version(name),
+        payload=to_payload(event),
+        actor=event.actor,
+        personal_fields=sorted(personal_fields_of(name)),
+    )
+
+
+_NOT_REFERENCES = frozenset({"event_id", "pathway_id", "actor"})
+
+
+def _ref(event: Event) -> EventRef:
+    ids = {
+        name: str(value)
+        for name, value in event
+        if name.endswith("_id") and name not in _NOT_REFERENCES and value is not None
+    }
+    return EventRef(type=event_type(event), ids=ids)

@@ -18,14 +18,16 @@ async def test_demo_uses_the_configured_postgres_and_temporal(
     first = run_cli("demo", env=env)
     assert first.returncode == 0, first.stderr
     assert f"temporal: {temporal_address}" in first.stdout
-    assert "HandoverCompleted" in first.stdout
+    assert "first contact made by" in first.stdout
+    assert "the stored events fold to exactly the workflow's state: True" in first.stdout
     second = run_cli("demo", env=env)
     assert second.returncode == 0, second.stderr
-    assert "pathways in the event store: 2" in second.stdout
+    assert "pathways in the event store: 8" in second.stdout
+    assert "event store verification: intact" in second.stdout
 
     connection = await asyncpg.connect(database_url)
     try:
         streams = await connection.fetchval("SELECT count(*) FROM eventstore.streams")
     finally:
         await connection.close()
-    assert streams == 2
+    assert streams == 8

@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client
 
+from scripts.scenarios import Route, full_route
 from tests.e2e.conftest import ROOT
-from workflows.inputs import HandoverStepInput, OpenPathwayInput, RequestHandoverInput, workflow_id
-from workflows.pathway import PathwayWorkflow
+from workflows.inputs import workflow_id
 
 PATHWAYS = 24
 
@@ -30,29 +31,8 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 async def _drive(client: Client, task_queue: str, n: int) -> None:
-    pathway_id = f"p-scale-{task_queue}-{n}"
-    handle = await client.start_workflow(
-        PathwayWorkflow.run,
-        OpenPathwayInput(
-            pathway_id=pathway_id,
-            jurisdiction="DK",
-            coordinator_id="cw-1",
-            origin_org="org-a",
-            actor="cw-1",
-        ),
-        id=workflow_id(pathway_id),
-        task_queue=task_queue,
-    )
-    await handle.execute_update(
-        PathwayWorkflow.request_handover,
-        RequestHandoverInput(handover_id="h", track="clinical", to_org="org-b", actor="s"),
-    )
-    await handle.execute_update(
-        PathwayWorkflow.accept_handover, HandoverStepInput(handover_id="h", actor="s")
-    )
-    await handle.execute_update(
-        PathwayWorkflow.record_first_contact, HandoverStepInput(handover_id="h", actor="s")
-    )
+    route = Route(client, task_queue, f"p-scale-{task_queue}-{n}", "fast")
+    await full_route(route, datetime.now(UTC))
 
 
 async def _identities(client: Client, task_queue: str) -> set[str]:

@@ -1,0 +1,47 @@
+"""Client-side operations on pathway workflows, shared by the CLI, the demo, the API and tests."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+
+from domain import Command, load_template
+from domain.commands.pathway import OpenPathway
+from workflows.inputs import (
+    CommandOutcome,
+    CommandRequest,
+    PathwaySummary,
+    PathwayWorkflowInput,
+    workflow_id,
+)
+from workflows.pathway import PathwayWorkflow
+
+PathwayHandle = WorkflowHandle[PathwayWorkflow, PathwaySummary]
+
+
+async def open_pathway(client: Client, command: OpenPathway, *, task_queue: str) -> PathwayHandle:
+    """Start the pathway's workflow; the template version is pinned here, outside the sandbox.
+
+    A pathway id is used once: reopening a closed pathway under the same id is refused.
+    """
+    template = load_template(command.template_id, command.template_version)
+    return await client.start_workflow(
+        PathwayWorkflow.run,
+        PathwayWorkflowInput(pathway_id=command.pathway_id, template=template, open=command),
+        id=workflow_id(command.pathway_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+def pathway_handle(client: Client, pathway_id: str) -> PathwayHandle:
+    """The handle of an existing pathway's workflow."""
+    return client.get_workflow_handle_for(PathwayWorkflow.run, workflow_id(pathway_id))
+
+
+async def execute(handle: PathwayHandle, command: Command) -> CommandOutcome:
+    """Send one command; raises ``WorkflowUpdateFailedError`` if the domain refuses it."""
+    return await handle.execute_update(
+        PathwayWorkflow.execute,
+        CommandRequest(command=command),
+    )
