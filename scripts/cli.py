@@ -27,6 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="the embedded stack in the background")
     dev.add_argument("action", choices=["up", "down", "status", "temporal-cli"])
     dev.add_argument("--json", action="store_true", help="print machine-readable status")
+    audit = commands.add_parser("audit", help="auditor tools")
+    audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = audit_actions.add_parser(
+        "verify", help="check every hash chain and seal; exit 1 naming the first broken place"
+    )
+    verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    audit_actions.add_parser("seal", help="seal the global log up to now")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["migrate"])
     return parser
@@ -84,6 +91,8 @@ def _dispatch(args: argparse.Namespace, settings: object) -> int:
         return _dev(args, settings)
     if args.command == "db":
         return asyncio.run(_migrate(settings))
+    if args.command == "audit":
+        return asyncio.run(_audit(args, settings))
     return EXIT_USAGE
 
 
@@ -117,6 +126,37 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
             where = f"  {component.where}" if component.where else ""
             print(f"{component.name:<12} {state}{pid}{where}")
     return EXIT_OK
+
+
+async def _audit(args: argparse.Namespace, settings: object) -> int:
+    from eventstore import create_pool, seal, verify
+    from workers.services import check_postgres, ensure_postgres
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
+    dsn, _ = ensure_postgres(settings)
+    await check_postgres(dsn, settings.connect_timeout_seconds)
+    pool = await create_pool(dsn)
+    try:
+        if args.action == "seal":
+            made = await seal(pool)
+            print(f"sealed: {len(made)} new seal(s)" if made else "nothing new to seal")
+            return EXIT_OK
+        report = await verify(pool)
+    finally:
+        await pool.close()
+    if args.json:
+        print(report.model_dump_json())
+    elif report.ok:
+        print(
+            f"intact: {report.events_checked} events in {report.streams_checked} streams, "
+            f"{report.seals_checked} seals ({report.unsealed_events} events not yet sealed)"
+        )
+    else:
+        print(f"BROKEN: {report.first_failure}", file=sys.stderr)
+        for failure in report.failures[1:]:
+            print(f"  also: {failure}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 async def _migrate(settings: object) -> int:
