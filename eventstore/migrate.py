@@ -17,18 +17,25 @@ _MIGRATION_LOCK = 0x7061746877617973  # "pathways"
 _NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 
 
-def migration_files() -> list[tuple[str, str]]:
-    """Return ``(name, sql)`` for every migration, in the order they apply."""
-    folder = resources.files("eventstore") / "migrations"
+def migration_files(package: str = "eventstore") -> list[tuple[str, str]]:
+    """Return ``(name, sql)`` for every migration of ``package``, in the order they apply.
+
+    The event store's own migrations keep their bare file names; another package's are recorded
+    as ``package/file`` so that numbering in different packages never collides.
+    """
+    folder = resources.files(package) / "migrations"
     names = sorted(entry.name for entry in folder.iterdir() if _NAME.match(entry.name))
-    return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
+    prefix = "" if package == "eventstore" else f"{package}/"
+    return [(prefix + name, (folder / name).read_text(encoding="utf-8")) for name in names]
 
 
-async def migrate(target: asyncpg.Pool | Connection) -> list[str]:
+async def migrate(target: asyncpg.Pool | Connection, *, package: str = "eventstore") -> list[str]:
     """Bring the database schema up to date, all in one transaction.
 
     Args:
         target: a pool or a connection of a role that may create objects in the database.
+        package: whose ``migrations/`` folder to apply (the event store's by default; the
+            application's delivery tables live in ``activities``).
 
     Returns:
         The names of the migrations applied now (empty when the schema was already current).
@@ -38,11 +45,11 @@ async def migrate(target: asyncpg.Pool | Connection) -> list[str]:
     """
     if isinstance(target, asyncpg.Pool):
         async with target.acquire() as connection:
-            return await _migrate(connection)
-    return await _migrate(target)
+            return await _migrate(connection, package)
+    return await _migrate(target, package)
 
 
-async def _migrate(connection: Connection) -> list[str]:
+async def _migrate(connection: Connection, package: str) -> list[str]:
     applied_now: list[str] = []
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -58,7 +65,7 @@ async def _migrate(connection: Connection) -> list[str]:
         )
         rows = await connection.fetch("SELECT name, checksum FROM eventstore.schema_migrations")
         applied = {row["name"]: row["checksum"] for row in rows}
-        for name, sql in migration_files():
+        for name, sql in migration_files(package):
             checksum = hashlib.sha256(sql.encode()).hexdigest()
             if name in applied:
                 if applied[name] != checksum:

@@ -8,8 +8,12 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from workers.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import asyncpg
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -128,15 +132,22 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
     return EXIT_OK
 
 
-async def _audit(args: argparse.Namespace, settings: object) -> int:
-    from eventstore import create_pool, seal, verify
+async def _open_pool(settings: object) -> asyncpg.Pool:
+    """The configured (or embedded) PostgreSQL, checked, as a pool; one error line if not."""
+    from eventstore import create_pool
     from workers.services import check_postgres, ensure_postgres
     from workers.settings import Settings
 
     assert isinstance(settings, Settings)
     dsn, _ = ensure_postgres(settings)
     await check_postgres(dsn, settings.connect_timeout_seconds)
-    pool = await create_pool(dsn)
+    return await create_pool(dsn)
+
+
+async def _audit(args: argparse.Namespace, settings: object) -> int:
+    from eventstore import seal, verify
+
+    pool = await _open_pool(settings)
     try:
         if args.action == "seal":
             made = await seal(pool)
@@ -160,16 +171,11 @@ async def _audit(args: argparse.Namespace, settings: object) -> int:
 
 
 async def _migrate(settings: object) -> int:
-    from eventstore import create_pool, migrate
-    from workers.services import check_postgres, ensure_postgres
-    from workers.settings import Settings
+    from workers.worker import prepare_database
 
-    assert isinstance(settings, Settings)
-    dsn, _ = ensure_postgres(settings)
-    await check_postgres(dsn, settings.connect_timeout_seconds)
-    pool = await create_pool(dsn)
+    pool = await _open_pool(settings)
     try:
-        applied = await migrate(pool)
+        applied = await prepare_database(pool)
     finally:
         await pool.close()
     print("applied: " + (", ".join(applied) if applied else "nothing (schema up to date)"))

@@ -25,10 +25,13 @@ log = structlog.get_logger()
 WORKFLOWS: Sequence[type] = (PathwayWorkflow,)
 
 
-async def prepare_database(pool: asyncpg.Pool) -> None:
-    """Bring the event store and the delivery tables up to date (safe to run concurrently)."""
-    await migrate(pool)
-    await migrate_delivery_tables(pool)
+async def prepare_database(pool: asyncpg.Pool) -> list[str]:
+    """Bring the event store and the delivery tables up to date (safe to run concurrently).
+
+    Returns:
+        The migrations applied now.
+    """
+    return [*await migrate(pool), *await migrate_delivery_tables(pool)]
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Worker:
