@@ -19,6 +19,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+# ``pathways bench TARGET [options]`` runs ``scripts.bench.<module>.main(options, settings)``.
+BENCHMARKS = {"eventstore": "eventstore", "workflows": "workflows", "api": "api"}
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -40,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     audit_actions.add_parser("seal", help="seal the global log up to now")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["migrate"])
+    bench = commands.add_parser(
+        "bench", help="benchmarks on the embedded stack (not tests; figures go to the README)"
+    )
+    bench.add_argument("target", choices=sorted(BENCHMARKS))
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="options of that benchmark")
     return parser
 
 
@@ -97,7 +105,17 @@ def _dispatch(args: argparse.Namespace, settings: object) -> int:
         return asyncio.run(_migrate(settings))
     if args.command == "audit":
         return asyncio.run(_audit(args, settings))
+    if args.command == "bench":
+        return _bench(args, settings)
     return EXIT_USAGE
+
+
+def _bench(args: argparse.Namespace, settings: object) -> int:
+    import importlib
+
+    module = importlib.import_module(f"scripts.bench.{BENCHMARKS[args.target]}")
+    result: int = module.main(list(args.options), settings)
+    return result
 
 
 def _dev(args: argparse.Namespace, settings: object) -> int:
