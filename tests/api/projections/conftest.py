@@ -1,0 +1,32 @@
+"""A migrated database (event store, delivery and projection tables) and a real worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+from api.projections.schema import migrate_projections
+from eventstore import PostgresEventStore, create_pool
+from workers.worker import build_worker, prepare_database
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on this test's own database with every schema the projections need."""
+    pool = await create_pool(database_url)
+    await prepare_database(pool)
+    await migrate_projections(pool)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def running_worker(
+    temporal_client: Client, pool: asyncpg.Pool, task_queue: str
+) -> AsyncIterator[PostgresEventStore]:
+    """The product's worker on this test's task queue; yields the store it writes to."""
+    async with build_worker(temporal_client, pool, task_queue=task_queue):
+        yield PostgresEventStore(pool)
