@@ -41,14 +41,60 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     audit_actions.add_parser("seal", help="seal the global log up to now")
+    _add_audit_reads(audit_actions)
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["migrate"])
+    _add_api_commands(commands)
     bench = commands.add_parser(
         "bench", help="benchmarks on the embedded stack (not tests; figures go to the README)"
     )
     bench.add_argument("target", choices=sorted(BENCHMARKS))
     bench.add_argument("options", nargs=argparse.REMAINDER, help="options of that benchmark")
     return parser
+
+
+def _add_audit_reads(audit_actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = audit_actions.add_parser("replay", help="a pathway's history folded up to a time")
+    replay.add_argument("pathway_id", metavar="PERSON", help="pseudonymous pathway id")
+    replay.add_argument("--at", help="ISO 8601 time with offset (default: now)")
+    replay.add_argument("--json", action="store_true", help="print events and state as JSON")
+    replay.add_argument("--actor", default="cli", help="your pseudonymous id for the access log")
+    export = audit_actions.add_parser("export", help="a pathway as a FHIR R4 Bundle (JSON)")
+    export.add_argument("pathway_id", metavar="PERSON", help="pseudonymous pathway id")
+    export.add_argument("--actor", default="cli", help="your pseudonymous id for the access log")
+    export.add_argument("--json", action="store_true", help="accepted for symmetry; always JSON")
+    access = audit_actions.add_parser("access-log", help="who read what (NEN 7513 access log)")
+    access.add_argument("--pathway", help="only entries about this pathway")
+    access.add_argument("--after", type=int, default=0, help="entries after this sequence number")
+    access.add_argument("--limit", type=int, default=1000)
+    access.add_argument("--verify", action="store_true", help="check the log's hash chain")
+    access.add_argument("--json", action="store_true")
+
+
+def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    commands.add_parser("api", help="run the HTTP API (uvicorn) until SIGTERM or SIGINT")
+    admin = commands.add_parser("admin", help="administration")
+    admin_things = admin.add_subparsers(dest="thing", required=True, metavar="THING")
+    token = admin_things.add_parser("token", help="API bearer tokens")
+    token_actions = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = token_actions.add_parser("create", help="issue a token (printed once)")
+    create.add_argument(
+        "--role", required=True, choices=["agency", "caseworker", "auditor", "admin"]
+    )
+    create.add_argument("--organisation", required=True, help="pseudonymous organisation id")
+    create.add_argument(
+        "--subject", help="pseudonymous subject id (a case worker's coordinator id)"
+    )
+    create.add_argument("--expires-in", type=float, default=90, metavar="DAYS")
+    create.add_argument("--json", action="store_true")
+    revoke = token_actions.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("token_id", metavar="ID")
+    revoke.add_argument("--json", action="store_true")
+    listing = token_actions.add_parser("list", help="tokens without their secrets")
+    listing.add_argument("--json", action="store_true")
+    projections = commands.add_parser("projections", help="read models of the API")
+    projections.add_argument("action", choices=["rebuild"])
+    projections.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,25 +135,56 @@ def _dispatch(args: argparse.Namespace, settings: object) -> int:
     from workers.settings import Settings
 
     assert isinstance(settings, Settings)
+    if args.command in {"demo", "worker"}:
+        return _foreground(args, settings)
+    if args.command == "dev":
+        return _dev(args, settings)
+    if args.command == "db":
+        return asyncio.run(_migrate(settings))
+    if args.command in {"api", "admin", "projections", "audit"}:
+        return _dispatch_api(args, settings)
+    if args.command == "bench":
+        return _bench(args, settings)
+    return EXIT_USAGE
+
+
+def _foreground(args: argparse.Namespace, settings: object) -> int:
+    """``demo`` and ``worker``: processes that run in the foreground until done or stopped."""
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
     if args.command == "demo":
         from scripts.demo import run_demo
 
         asyncio.run(run_demo(settings))
         return EXIT_OK
-    if args.command == "worker":
-        from workers.worker import run_worker
+    from workers.worker import run_worker
 
-        asyncio.run(run_worker(settings))
-        return EXIT_OK
-    if args.command == "dev":
-        return _dev(args, settings)
-    if args.command == "db":
-        return asyncio.run(_migrate(settings))
-    if args.command == "audit":
+    asyncio.run(run_worker(settings))
+    return EXIT_OK
+
+
+def _dispatch_api(args: argparse.Namespace, settings: object) -> int:
+    """The HTTP API's commands: ``api``, ``admin token``, ``projections``, the audit reads."""
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if args.command == "audit" and args.action in {"verify", "seal"}:
         return asyncio.run(_audit(args, settings))
-    if args.command == "bench":
-        return _bench(args, settings)
-    return EXIT_USAGE
+    if args.command == "api":
+        from api.app import serve
+
+        serve(settings)
+        return EXIT_OK
+    if args.command == "admin":
+        from scripts.admin_cli import token_command
+
+        return asyncio.run(token_command(args, settings))
+    if args.command == "projections":
+        return asyncio.run(_projections(args, settings))
+    from scripts.audit_cli import audit_reads
+
+    return asyncio.run(audit_reads(args, settings))
 
 
 def _bench(args: argparse.Namespace, settings: object) -> int:
@@ -150,7 +227,7 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
     return EXIT_OK
 
 
-async def _open_pool(settings: object) -> asyncpg.Pool:
+async def open_pool(settings: object) -> asyncpg.Pool:
     """The configured (or embedded) PostgreSQL, checked, as a pool; one error line if not."""
     from eventstore import create_pool
     from workers.services import check_postgres, ensure_postgres
@@ -165,7 +242,7 @@ async def _open_pool(settings: object) -> asyncpg.Pool:
 async def _audit(args: argparse.Namespace, settings: object) -> int:
     from eventstore import seal, verify
 
-    pool = await _open_pool(settings)
+    pool = await open_pool(settings)
     try:
         if args.action == "seal":
             made = await seal(pool)
@@ -188,10 +265,22 @@ async def _audit(args: argparse.Namespace, settings: object) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+async def _projections(args: argparse.Namespace, settings: object) -> int:
+    from api.projections.cli import rebuild_command
+    from workers.worker import prepare_database
+
+    pool = await open_pool(settings)
+    try:
+        await prepare_database(pool)
+        return await rebuild_command(pool, json_output=args.json)
+    finally:
+        await pool.close()
+
+
 async def _migrate(settings: object) -> int:
     from workers.worker import prepare_database
 
-    pool = await _open_pool(settings)
+    pool = await open_pool(settings)
     try:
         applied = await prepare_database(pool)
     finally:

@@ -28,47 +28,62 @@ class ComponentStatus(BaseModel, frozen=True):
     where: str | None = None
 
 
+# The CLI command of each background process pathways itself runs (besides the servers).
+PROCESSES = {"worker": "worker", "api": "api"}
+
+
+def _pid_file(settings: Settings, name: str) -> Path:
+    return settings.state_dir / "run" / f"{name}.pid"
+
+
+def _log_file(settings: Settings, name: str) -> Path:
+    return settings.state_dir / "logs" / f"{name}.log"
+
+
 def _worker_pid_file(settings: Settings) -> Path:
-    return settings.state_dir / "run" / "worker.pid"
+    return _pid_file(settings, "worker")
 
 
-def _worker_log(settings: Settings) -> Path:
-    return settings.state_dir / "logs" / "worker.log"
+def _start(settings: Settings, name: str) -> None:
+    pid_file = _pid_file(settings, name)
+    if dev_server.read_pid(pid_file) is not None:
+        return
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    _log_file(settings, name).parent.mkdir(parents=True, exist_ok=True)
+    with _log_file(settings, name).open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed command name
+            [sys.executable, "-m", "scripts.cli", PROCESSES[name]],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(process.pid))
+    time.sleep(0.5)
+    if process.poll() is not None:
+        pid_file.unlink(missing_ok=True)
+        tail = _log_file(settings, name).read_text(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"{name} exited at start: " + " | ".join(tail))
 
 
 def up(settings: Settings, progress: Callable[[str], None]) -> list[ComponentStatus]:
-    """Start whatever part of the stack is not running yet."""
+    """Start whatever part of the stack is not running yet (the API after the worker)."""
     ensure_postgres(settings)
     ensure_temporal(settings, progress)
-    pid_file = _worker_pid_file(settings)
-    if dev_server.read_pid(pid_file) is None:
-        pid_file.parent.mkdir(parents=True, exist_ok=True)
-        _worker_log(settings).parent.mkdir(parents=True, exist_ok=True)
-        with _worker_log(settings).open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "scripts.cli", "worker"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        pid_file.write_text(str(process.pid))
-        time.sleep(0.5)
-        if process.poll() is not None:
-            pid_file.unlink(missing_ok=True)
-            tail = _worker_log(settings).read_text(errors="replace").strip().splitlines()[-3:]
-            raise RuntimeError("worker exited at start: " + " | ".join(tail))
+    for name in PROCESSES:
+        _start(settings, name)
     return status(settings)
 
 
 def down(settings: Settings) -> list[str]:
-    """Stop the worker, then Temporal, then PostgreSQL; return what was stopped."""
+    """Stop the API and the worker, then Temporal, then PostgreSQL; return what was stopped."""
     stopped: list[str] = []
-    pid = dev_server.read_pid(_worker_pid_file(settings))
-    if pid is not None:
-        dev_server.stop_pid(pid, timeout_seconds=30)
-        stopped.append("worker")
-    _worker_pid_file(settings).unlink(missing_ok=True)
+    for name in reversed(PROCESSES):
+        pid = dev_server.read_pid(_pid_file(settings, name))
+        if pid is not None:
+            dev_server.stop_pid(pid, timeout_seconds=30)
+            stopped.append(name)
+        _pid_file(settings, name).unlink(missing_ok=True)
     if settings.embedded_temporal and dev_server.stop(dev_files(settings)):
         stopped.append("temporal")
     if settings.embedded_postgres and embedded_postgres.stop(settings.state_dir):
@@ -119,6 +134,15 @@ def status(settings: Settings) -> list[ComponentStatus]:
             running=worker_pid is not None,
             pid=worker_pid,
             where=f"task queue {settings.task_queue}" if worker_pid else None,
+        )
+    )
+    api_pid = dev_server.read_pid(_pid_file(settings, "api"))
+    components.append(
+        ComponentStatus(
+            name="api",
+            running=api_pid is not None,
+            pid=api_pid,
+            where=f"http://{settings.api_host}:{settings.api_port}/docs" if api_pid else None,
         )
     )
     return components

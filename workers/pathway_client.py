@@ -39,9 +39,19 @@ def pathway_handle(client: Client, pathway_id: str) -> PathwayHandle:
     return client.get_workflow_handle_for(PathwayWorkflow.run, workflow_id(pathway_id))
 
 
-async def execute(handle: PathwayHandle, command: Command) -> CommandOutcome:
-    """Send one command; raises ``WorkflowUpdateFailedError`` if the domain refuses it."""
+async def execute(
+    handle: PathwayHandle, command: Command, *, update_id: str | None = None
+) -> CommandOutcome:
+    """Send one command; raises ``WorkflowUpdateFailedError`` if the domain refuses it.
+
+    Args:
+        handle: the pathway's workflow.
+        command: the command.
+        update_id: a caller-chosen Temporal update id; a retry with the same id while the
+            workflow run lives is answered with the first outcome instead of acting twice.
+    """
     return await handle.execute_update(
         PathwayWorkflow.execute,
         CommandRequest(command=command),
+        id=update_id,
     )

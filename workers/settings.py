@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     otel_exporter: OtelExporter = OtelExporter.NONE
     otel_endpoint: str | None = None
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_host: str = Field(default="127.0.0.1", min_length=1)
+    api_port: int = Field(default=8000, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

@@ -26,12 +26,19 @@ WORKFLOWS: Sequence[type] = (PathwayWorkflow,)
 
 
 async def prepare_database(pool: asyncpg.Pool) -> list[str]:
-    """Bring the event store and the delivery tables up to date (safe to run concurrently).
+    """Bring the event store, the delivery tables and the API's tables (tokens, access log,
+    idempotency keys, projections) up to date (safe to run concurrently).
 
     Returns:
         The migrations applied now.
     """
-    return [*await migrate(pool), *await migrate_delivery_tables(pool)]
+    from api.schema import migrate_api_tables
+
+    return [
+        *await migrate(pool),
+        *await migrate_delivery_tables(pool),
+        *await migrate_api_tables(pool),
+    ]
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Worker:

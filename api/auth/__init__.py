@@ -1,0 +1,1 @@
+"""Who calls the API (bearer tokens) and what they may do (roles and relationships)."""

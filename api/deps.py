@@ -1,0 +1,179 @@
+"""Annotated dependencies: the runtime's parts, the authenticated principal, its purpose of use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from api.access_log import DEFAULT_PURPOSE, AccessEntry, Purpose, allowed_purposes, append_access
+from api.auth.principals import Principal, Role
+from api.auth.tokens import authenticate
+from api.errors import ForbiddenError, UnauthorizedError, UnavailableError, UnprocessableError
+from api.runtime import ApiRuntime
+from eventstore import PostgresEventStore
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `pathways admin token create`")
+
+
+def get_runtime(request: Request) -> ApiRuntime:
+    """The process's runtime, set by the app's lifespan."""
+    runtime: ApiRuntime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise UnavailableError("the API is starting")
+    return runtime
+
+
+Runtime = Annotated[ApiRuntime, Depends(get_runtime)]
+
+
+def get_pool(runtime: Runtime) -> asyncpg.Pool:
+    """The asyncpg pool."""
+    return runtime.pool
+
+
+def get_client(runtime: Runtime) -> Client:
+    """The Temporal client."""
+    return runtime.client
+
+
+def get_store(runtime: Runtime) -> PostgresEventStore:
+    """The event store."""
+    return runtime.store
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+TemporalClient = Annotated[Client, Depends(get_client)]
+Store = Annotated[PostgresEventStore, Depends(get_store)]
+
+
+def utcnow() -> datetime:
+    """The request's clock (one place, so it can be reasoned about)."""
+    return datetime.now(UTC)
+
+
+async def get_principal(
+    pool: Pool,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind the bearer token; 401 when missing, unknown, expired or revoked."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthorizedError("a bearer token is required (Authorization: Bearer ...)")
+    try:
+        async with pool.acquire() as conn:
+            principal = await authenticate(conn, credentials.credentials, now=utcnow())
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    if principal is None:
+        raise UnauthorizedError("the bearer token is unknown, expired or revoked")
+    return principal
+
+
+AnyPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """A dependency admitting only ``roles``; others get 403 (the role is wrong, not the person)."""
+
+    async def check(principal: AnyPrincipal) -> Principal:
+        if principal.role not in roles:
+            names = ", ".join(r.value for r in roles)
+            raise ForbiddenError(f"this endpoint is for: {names}")
+        return principal
+
+    return check
+
+
+AgencyPrincipal = Annotated[Principal, Depends(require_role(Role.AGENCY))]
+CaseworkerPrincipal = Annotated[Principal, Depends(require_role(Role.CASEWORKER))]
+AuditorPrincipal = Annotated[Principal, Depends(require_role(Role.AUDITOR))]
+
+
+class AccessLogger:
+    """Records the reads of one request in the access log, before the response leaves."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, principal: Principal, purpose: Purpose, resource: str
+    ) -> None:
+        self.pool = pool
+        self.principal = principal
+        self.purpose = purpose
+        self.resource = resource
+
+    async def record(
+        self,
+        action: str = "read",
+        *,
+        pathway_id: str | None = None,
+        pathway_ids: list[str] | None = None,
+        outcome: str = "allowed",
+    ) -> None:
+        """Append one entry; a read that cannot be logged is not served (503)."""
+        entry = AccessEntry(
+            principal_id=self.principal.token_id,
+            role=self.principal.role.value,
+            organisation_id=self.principal.organisation_id,
+            subject_id=self.principal.subject_id,
+            purpose=self.purpose.value,
+            action=action,
+            resource=self.resource,
+            pathway_id=pathway_id,
+            pathway_ids=pathway_ids or [],
+            outcome=outcome,
+        )
+        try:
+            async with self.pool.acquire() as conn:
+                await append_access(conn, [entry])
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            raise UnavailableError("the access log is unavailable") from exc
+
+
+async def get_access_logger(
+    request: Request,
+    pool: Pool,
+    principal: AnyPrincipal,
+    x_purpose_of_use: Annotated[
+        str | None,
+        Header(
+            description="why you read (HL7 v3 PurposeOfUse: COC, TREAT, ETREAT, CAREMGT, "
+            "HCOMPL, HLEGAL, PATRQT, HOPERAT); defaults per role",
+            max_length=32,
+        ),
+    ] = None,
+) -> AccessLogger:
+    """The access logger of this request, with the declared (or the role's default) purpose."""
+    if x_purpose_of_use is None:
+        purpose = DEFAULT_PURPOSE[principal.role]
+    else:
+        allowed_values = {p.value for p in allowed_purposes(principal.role)}
+        if x_purpose_of_use in allowed_values:
+            purpose = Purpose(x_purpose_of_use)
+        else:
+            allowed = ", ".join(sorted(allowed_values))
+            raise UnprocessableError(
+                f"X-Purpose-Of-Use: must be one of {allowed} for role {principal.role.value}",
+                field="X-Purpose-Of-Use",
+            )
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return AccessLogger(pool, principal, purpose, f"{request.method} {path}")
+
+
+Access = Annotated[AccessLogger, Depends(get_access_logger)]
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        description="a key you choose per action; a retry with the same key and body never acts"
+        " twice and returns the first response",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+    ),
+]

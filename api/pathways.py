@@ -1,0 +1,191 @@
+"""Reading one pathway from the event store, checking the caller may see it, and sending commands.
+
+Every read goes through :func:`visible_pathway`, which folds the stream, applies the policy and
+logs the access (allowed or denied) before anything is returned.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth.policy import may_read_pathway
+from api.auth.principals import Principal
+from api.deps import AccessLogger
+from api.errors import (
+    PATHWAY_NOT_FOUND,
+    ConflictError,
+    NotFoundError,
+    UnavailableError,
+    UnprocessableError,
+)
+from api.runtime import ApiRuntime
+from domain import Command, DomainError, PathwayState, decide, fold, from_payload, load_template
+from domain import errors as domain_errors
+from eventstore import PostgresEventStore, RecordedEvent, UnknownPosition
+from workers.pathway_client import execute, pathway_handle
+from workflows.inputs import PATHWAY_ID_PATTERN, CommandOutcome, EventRef, stream_id
+
+# Which refusals are a conflict with the pathway's current state (retrying later may succeed)
+# and which are a malformed command for the situation (it will never succeed as sent).
+_UNPROCESSABLE = (
+    domain_errors.InvalidCommandError,
+    domain_errors.ForbiddenReasonError,
+    domain_errors.TemplateMismatchError,
+    domain_errors.DeadlineNotDueError,
+)
+_DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+class LoadedPathway(BaseModel, frozen=True, arbitrary_types_allowed=True):
+    """A pathway's recorded events and the state they fold to."""
+
+    state: PathwayState
+    events: list[RecordedEvent]
+
+
+async def load_pathway(
+    store: PostgresEventStore,
+    pathway_id: str,
+    *,
+    as_of_time: datetime | None = None,
+    as_of_position: int | None = None,
+) -> LoadedPathway | None:
+    """Fold the pathway's stream (up to a time or global position); None when it has no events."""
+    try:
+        recorded = await store.read_stream(
+            stream_id(pathway_id), as_of_time=as_of_time, as_of_position=as_of_position
+        )
+    except UnknownPosition as exc:
+        raise UnprocessableError(str(exc), field="position") from exc
+    except _DB_DOWN as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    if not recorded:
+        return None
+    events = [from_payload(r.type, r.schema_version, r.payload) for r in recorded]
+    return LoadedPathway(state=fold(events, PathwayState.new(pathway_id)), events=recorded)
+
+
+def _plausible_id(pathway_id: str) -> bool:
+    import re
+
+    return re.match(PATHWAY_ID_PATTERN, pathway_id) is not None
+
+
+async def visible_pathway(
+    store: PostgresEventStore,
+    principal: Principal,
+    access: AccessLogger | None,
+    pathway_id: str,
+    *,
+    now: datetime,
+    action: str = "read",
+    as_of_time: datetime | None = None,
+    as_of_position: int | None = None,
+) -> LoadedPathway:
+    """The pathway if ``principal`` may see it, logging the access; else the same 404 for all.
+
+    Authorization is decided on the current state even for a point-in-time read: what an agency
+    may see is governed by today's consent, not by the consent of the moment read.
+    """
+    loaded = await load_pathway(store, pathway_id) if _plausible_id(pathway_id) else None
+    allowed = may_read_pathway(principal, None if loaded is None else loaded.state, now)
+    if access is not None:
+        await access.record(
+            action,
+            pathway_id=pathway_id if _plausible_id(pathway_id) else None,
+            outcome="allowed" if allowed else "denied",
+        )
+    if loaded is None or not allowed:
+        raise NotFoundError(PATHWAY_NOT_FOUND)
+    if as_of_time is not None or as_of_position is not None:
+        past = await load_pathway(
+            store, pathway_id, as_of_time=as_of_time, as_of_position=as_of_position
+        )
+        if past is None:
+            return LoadedPathway(state=PathwayState.new(pathway_id), events=[])
+        return past
+    return loaded
+
+
+def _domain_refusal(exc: DomainError) -> Exception:
+    rule = exc.code
+    if isinstance(exc, domain_errors.UnknownEntityError):
+        return NotFoundError(exc.message, code=rule)
+    if isinstance(exc, _UNPROCESSABLE):
+        return UnprocessableError(exc.message, code=rule)
+    return ConflictError(exc.message, code=rule)
+
+
+def precheck(state: PathwayState, command: Command, *, now: datetime) -> None:
+    """Run the pure domain on the stored state, so a refusal names its rule (409/422/404).
+
+    The workflow decides again with its own state and clock; this only classifies refusals.
+    """
+    if state.template_id is None or state.template_version is None:
+        raise ConflictError("the pathway is not open", code="pathway_state")
+    template = load_template(state.template_id, state.template_version)
+    counter = iter(range(1, 1_000_000))
+    try:
+        decide(
+            state, command, template=template, now=now, new_id=lambda: uuid.UUID(int=next(counter))
+        )
+    except DomainError as exc:
+        raise _domain_refusal(exc) from exc
+
+
+def _rule_of(exc: WorkflowUpdateFailedError) -> tuple[str, str]:
+    cause: BaseException | None = exc.cause
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            name = cause.type or ""
+            error_class = getattr(domain_errors, name, None)
+            code = getattr(error_class, "code", "rule_refused")
+            return str(code), cause.message
+        cause = cause.__cause__
+    return "rule_refused", str(exc)
+
+
+async def send_command(
+    runtime: ApiRuntime, pathway_id: str, command: Command, *, update_id: str
+) -> CommandOutcome:
+    """Send a command as the ``execute`` update; refusals and outages become API errors."""
+    handle = pathway_handle(runtime.client, pathway_id)
+    try:
+        return await execute(handle, command, update_id=update_id)
+    except WorkflowUpdateFailedError as exc:
+        code, message = _rule_of(exc)
+        if code in {c.code for c in _UNPROCESSABLE}:
+            raise UnprocessableError(message, code=code) from exc
+        raise ConflictError(message, code=code) from exc
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise ConflictError("the pathway is closed", code="pathway_state") from exc
+        raise UnavailableError("Temporal is unavailable") from exc
+
+
+class CommandResult(BaseModel, frozen=True):
+    """What a command changed."""
+
+    pathway_id: str
+    events: list[EventRef]
+    stream_version: int
+
+
+def command_result(pathway_id: str, outcome: CommandOutcome) -> CommandResult:
+    """The API's view of a command outcome."""
+    return CommandResult(
+        pathway_id=pathway_id, events=outcome.events, stream_version=outcome.stream_version
+    )
+
+
+def as_json(model: BaseModel) -> dict[str, Any]:
+    """A model as JSON-ready data."""
+    return model.model_dump(mode="json")
