@@ -17,6 +17,51 @@ DEFAULT_SERVER_SETTINGS = {
 }
 
 
+class StoreConnection(asyncpg.Connection):
+    """A pooled connection that can skip the pool's reset after the store's own statements.
+
+    Why: asyncpg resets every connection it takes back (``RESET ALL``, ``UNLISTEN *``, ...), one
+    extra round trip per use, which on a single-event append costs as much as the append's own
+    server work. The store's statements never change session state (no ``SET``, ``LISTEN``,
+    session advisory lock or open cursor), so after one of them succeeds the store marks the
+    connection untouched and the reset is skipped once. Any other use, or a failed statement,
+    gets the full reset.
+    """
+
+    __slots__ = ("_session_untouched",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session_untouched = False
+
+    def mark_session_untouched(self) -> None:
+        """Skip the next reset: everything run on this lease left the session as it was."""
+        self._session_untouched = True
+
+    def take_session_untouched(self) -> bool:
+        """Whether the reset may be skipped now (and clear the mark)."""
+        untouched, self._session_untouched = self._session_untouched, False
+        return untouched
+
+
+async def _reset_connection(connection: asyncpg.Connection) -> None:
+    if isinstance(connection, StoreConnection) and connection.take_session_untouched():
+        return
+    query = connection.get_reset_query()
+    if query:
+        await connection.execute(query)
+
+
+def mark_session_untouched(connection: object) -> None:
+    """Tell the pool that ``connection`` (a pooled one, or its proxy) needs no reset this time.
+
+    Does nothing for connections of pools not made by ``create_pool``.
+    """
+    mark = getattr(connection, "mark_session_untouched", None)
+    if mark is not None:
+        mark()
+
+
 async def _init_connection(connection: asyncpg.Connection, role: str | None) -> None:
     for type_name in ("json", "jsonb"):
         await connection.set_type_codec(
@@ -52,6 +97,8 @@ async def create_pool(dsn: str, *, role: str | None = None, **kwargs: Any) -> as
         if user_init is not None:
             await user_init(connection)
 
+    kwargs.setdefault("connection_class", StoreConnection)
+    kwargs.setdefault("reset", _reset_connection)
     pool = await asyncpg.create_pool(dsn, server_settings=settings, init=init, **kwargs)
     assert pool is not None
     return pool

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from opentelemetry.trace import SpanKind
 
 from eventstore.connections import Connection
 from eventstore.errors import (
@@ -25,8 +26,23 @@ from eventstore.expected_version import ANY, ExpectedVersion
 from eventstore.hashing import canonical_json, content_hash
 from eventstore.keys import KeyStore, PostgresKeyStore
 from eventstore.personal_data import encrypt_personal_fields
+from eventstore.pool import mark_session_untouched
 from eventstore.records import EVENT_COLUMNS, EventDecoder
 from eventstore.seals import Seal, seal
+from eventstore.tracing import (
+    AFTER_POSITION,
+    BATCH_SIZE,
+    DB_SYSTEM,
+    EVENT_COUNT,
+    EXPECTED_VERSION,
+    FAILURE_COUNT,
+    FIRST_VERSION,
+    LAST_VERSION,
+    SEAL_COUNT,
+    STREAM_ID,
+    VERIFY_OK,
+    tracer,
+)
 from eventstore.upcasting import UpcasterRegistry
 from eventstore.verification import VerificationReport, verify
 
@@ -65,6 +81,13 @@ _APPEND_SQL = """
     FROM eventstore.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 """
 
+# One event to an existing stream in one UPDATE and one INSERT; anything else is handed on to
+# append_events inside the same call (0008_append_one_event.sql).
+_APPEND_ONE_SQL = """
+    SELECT event_position, event_version
+    FROM eventstore.append_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+
 # SQLSTATEs raised on purpose by eventstore.append_events (0003_append_function.sql).
 _WRONG_EXPECTED_VERSION = "PW001"
 _DUPLICATE_EVENT_ID = "PW002"
@@ -90,8 +113,42 @@ class _EncodedEvent:
     payload_json: str
     metadata_json: str
     subject_id: str | None
-    personal_fields_json: str
+    personal_fields: list[str]
     content_hash: bytes
+
+
+def _append_call(
+    stream_id: str, expected_code: int | None, encoded: list[_EncodedEvent], *, notify: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement and arguments of one append: scalars for one event, arrays for a batch."""
+    if len(encoded) == 1:
+        event = encoded[0]
+        return _APPEND_ONE_SQL, (
+            stream_id,
+            expected_code,
+            event.event_id,
+            event.type,
+            event.schema_version,
+            event.payload_json,
+            event.metadata_json,
+            event.subject_id,
+            event.personal_fields,
+            event.content_hash,
+            notify,
+        )
+    return _APPEND_SQL, (
+        stream_id,
+        expected_code,
+        [e.event_id for e in encoded],
+        [e.type for e in encoded],
+        [e.schema_version for e in encoded],
+        [e.payload_json for e in encoded],
+        [e.metadata_json for e in encoded],
+        [e.subject_id for e in encoded],
+        [canonical_json(e.personal_fields) for e in encoded],
+        [e.content_hash for e in encoded],
+        notify,
+    )
 
 
 def expected_version_code(expected: int | ExpectedVersion) -> int | None:
@@ -207,6 +264,32 @@ class PostgresEventStore:
         check_stream_id(stream_id)
         check_batch(events)
         expected_code = expected_version_code(expected_version)
+        with tracer.start_as_current_span(
+            "eventstore.append",
+            kind=SpanKind.CLIENT,
+            attributes={
+                DB_SYSTEM: "postgresql",
+                STREAM_ID: stream_id,
+                EVENT_COUNT: len(events),
+                EXPECTED_VERSION: -2 if expected_code is None else expected_code,
+            },
+        ) as span:
+            result = await self._append(
+                stream_id, events, expected_code, expected_version, connection
+            )
+            if span.is_recording():
+                span.set_attribute(FIRST_VERSION, result.first_version)
+                span.set_attribute(LAST_VERSION, result.last_version)
+            return result
+
+    async def _append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_code: int | None,
+        expected_version: int | ExpectedVersion,
+        connection: Connection | None,
+    ) -> AppendResult:
         try:
             encoded = await self._encode(stream_id, events)
         except SubjectErased:
@@ -216,27 +299,15 @@ class PostgresEventStore:
             if replay is None:
                 raise
             return replay
-        arguments = (
-            stream_id,
-            expected_code,
-            [e.event_id for e in encoded],
-            [e.type for e in encoded],
-            [e.schema_version for e in encoded],
-            [e.payload_json for e in encoded],
-            [e.metadata_json for e in encoded],
-            [e.subject_id for e in encoded],
-            [e.personal_fields_json for e in encoded],
-            [e.content_hash for e in encoded],
-            self._notify,
-        )
+        sql, arguments = _append_call(stream_id, expected_code, encoded, notify=self._notify)
         # Two tries: the same new event id appended concurrently to two streams passes both
         # replay checks and loses on the unique index; the retry sees the winner's row.
         for attempt in (1, 2):
             try:
                 if connection is not None:
-                    rows = await connection.fetch(_APPEND_SQL, *arguments)
+                    rows = await connection.fetch(sql, *arguments)
                 else:
-                    rows = await self._pool.fetch(_APPEND_SQL, *arguments)
+                    rows = await self._fetch(sql, *arguments)
             except asyncpg.UniqueViolationError as exc:
                 if attempt == 2 or exc.constraint_name != "events_event_id_key":
                     raise
@@ -246,16 +317,30 @@ class PostgresEventStore:
                 if mapped is None:
                     raise
                 raise mapped from exc
-            return AppendResult(
+            versions = [row[1] for row in rows]
+            return AppendResult.model_construct(
                 stream_id=stream_id,
-                first_version=min(row["event_version"] for row in rows),
-                last_version=max(row["event_version"] for row in rows),
-                positions=[row["event_position"] for row in rows],
+                first_version=min(versions),
+                last_version=max(versions),
+                positions=[row[0] for row in rows],
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _fetch(self, sql: str, *arguments: Any) -> list[asyncpg.Record]:
+        """Run one of the store's own statements on a pooled connection.
+
+        The store's statements leave the session as they found it, so the pool may skip its
+        reset round trip afterwards (see ``eventstore.pool.StoreConnection``).
+        """
+        async with self._pool.acquire() as connection:
+            rows: list[asyncpg.Record] = await connection.fetch(sql, *arguments)
+            mark_session_untouched(connection)
+        return rows
+
     async def _encode(self, stream_id: str, events: Sequence[NewEvent]) -> list[_EncodedEvent]:
         keys: dict[str, bytes] = {}
+        # Events of one append usually share their metadata object: encode it once.
+        metadata_texts: dict[int, str] = {}
         encoded = []
         for event in events:
             personal = sorted(event.personal_fields & event.payload.keys())
@@ -276,7 +361,10 @@ class PostgresEventStore:
                 payload_json.encode()
             except (TypeError, ValueError) as exc:
                 raise InvalidAppend(f"event {event.event_id}: payload is not JSON: {exc}") from exc
-            metadata_json = canonical_json(event.metadata.model_dump(mode="json"))
+            metadata_json = metadata_texts.get(id(event.metadata))
+            if metadata_json is None:
+                metadata_json = canonical_json(event.metadata.model_dump(mode="json"))
+                metadata_texts[id(event.metadata)] = metadata_json
             encoded.append(
                 _EncodedEvent(
                     event_id=event.event_id,
@@ -285,7 +373,7 @@ class PostgresEventStore:
                     payload_json=payload_json,
                     metadata_json=metadata_json,
                     subject_id=event.subject_id,
-                    personal_fields_json=canonical_json(personal),
+                    personal_fields=personal,
                     content_hash=content_hash(
                         stream_id=stream_id,
                         event_id=event.event_id,
@@ -348,19 +436,25 @@ class PostgresEventStore:
         Raises:
             UnknownPosition: ``as_of_position`` names no event.
         """
-        cursor: CommitCursor | None = None
-        if as_of_position is not None:
-            cursor = await self.cursor_of(as_of_position)
-        rows = await self._pool.fetch(
-            _READ_STREAM_SQL,
-            stream_id,
-            from_version,
-            as_of_time,
-            None if cursor is None else cursor.transaction_id,
-            None if cursor is None else cursor.position,
-            None if types is None else list(types),
-        )
-        return await self._decoder.decode(rows)
+        with tracer.start_as_current_span(
+            "eventstore.read_stream",
+            kind=SpanKind.CLIENT,
+            attributes={DB_SYSTEM: "postgresql", STREAM_ID: stream_id, FIRST_VERSION: from_version},
+        ) as span:
+            cursor: CommitCursor | None = None
+            if as_of_position is not None:
+                cursor = await self.cursor_of(as_of_position)
+            rows = await self._fetch(
+                _READ_STREAM_SQL,
+                stream_id,
+                from_version,
+                as_of_time,
+                None if cursor is None else cursor.transaction_id,
+                None if cursor is None else cursor.position,
+                None if types is None else list(types),
+            )
+            span.set_attribute(EVENT_COUNT, len(rows))
+            return await self._decoder.decode(rows)
 
     async def cursor_of(self, position: int) -> CommitCursor:
         """The commit-order cursor of the event at global ``position`` (0 is the start).
@@ -370,12 +464,12 @@ class PostgresEventStore:
         """
         if position == 0:
             return START
-        transaction_id = await self._pool.fetchval(
+        rows = await self._fetch(
             "SELECT transaction_id FROM eventstore.events WHERE position = $1", position
         )
-        if transaction_id is None:
+        if not rows:
             raise UnknownPosition(position)
-        return CommitCursor(int(transaction_id), position)
+        return CommitCursor(int(rows[0][0]), position)
 
     async def read_all(
         self,
@@ -404,12 +498,24 @@ class PostgresEventStore:
         cursor = await self.cursor_of(after_position)
         type_list = None if types is None else list(types)
         while True:
-            rows = await self._pool.fetch(
-                READ_ALL_SQL, cursor.transaction_id, cursor.position, type_list, batch_size
-            )
+            # One span per batch, not per call: a subscription's read_all lives for hours.
+            with tracer.start_as_current_span(
+                "eventstore.read_all.batch",
+                kind=SpanKind.CLIENT,
+                attributes={
+                    DB_SYSTEM: "postgresql",
+                    AFTER_POSITION: cursor.position,
+                    BATCH_SIZE: batch_size,
+                },
+            ) as span:
+                rows = await self._fetch(
+                    READ_ALL_SQL, cursor.transaction_id, cursor.position, type_list, batch_size
+                )
+                span.set_attribute(EVENT_COUNT, len(rows))
+                events = await self._decoder.decode(rows) if rows else []
             if not rows:
                 return
-            for event in await self._decoder.decode(rows):
+            for event in events:
                 yield event
             cursor = CommitCursor(int(rows[-1]["transaction_id"]), rows[-1]["position"])
             if len(rows) < batch_size:
@@ -425,6 +531,14 @@ class PostgresEventStore:
         """
         if not subject_id:
             raise ValueError("subject_id must not be empty")
+        # The subject id stays out of the span: subjects are people.
+        with tracer.start_as_current_span(
+            "eventstore.erase", kind=SpanKind.CLIENT, attributes={DB_SYSTEM: "postgresql"}
+        ) as span:
+            streams = await self._erase(subject_id, actor)
+            span.set_attribute("pathways.stream_count", len(streams))
+
+    async def _erase(self, subject_id: str, actor: str) -> list[str]:
         # Key first: if the process dies in between, a rerun appends the missing events, and
         # no moment exists where the history says "erased" while the data is still readable.
         await self._keys.destroy(subject_id)
@@ -435,14 +549,29 @@ class PostgresEventStore:
         streams = [row["stream_id"] for row in rows] or [f"erasure-{subject_id}"]
         for stream_id in streams:
             await self.append(stream_id, [erasure_event(stream_id, subject_id, actor)])
+        return streams
 
     async def seal(self, *, max_events_per_seal: int = 100_000) -> list[Seal]:
         """Seal every final, unsealed event (see ``eventstore.seals.seal``)."""
-        return await seal(self._pool, max_events_per_seal=max_events_per_seal)
+        with tracer.start_as_current_span(
+            "eventstore.seal", kind=SpanKind.CLIENT, attributes={DB_SYSTEM: "postgresql"}
+        ) as span:
+            seals = await seal(self._pool, max_events_per_seal=max_events_per_seal)
+            span.set_attribute(SEAL_COUNT, len(seals))
+            span.set_attribute(EVENT_COUNT, sum(s.event_count for s in seals))
+            return seals
 
     async def verify(self, *, max_failures: int = 100) -> VerificationReport:
         """Verify every hash chain and seal (see ``eventstore.verification.verify``)."""
-        return await verify(self._pool, max_failures=max_failures)
+        with tracer.start_as_current_span(
+            "eventstore.verify", kind=SpanKind.CLIENT, attributes={DB_SYSTEM: "postgresql"}
+        ) as span:
+            report = await verify(self._pool, max_failures=max_failures)
+            span.set_attribute(VERIFY_OK, report.ok)
+            span.set_attribute(EVENT_COUNT, report.events_checked)
+            span.set_attribute(SEAL_COUNT, report.seals_checked)
+            span.set_attribute(FAILURE_COUNT, len(report.failures))
+            return report
 
 
 def _mapped(
