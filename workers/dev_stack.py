@@ -63,7 +63,7 @@ def _start(settings: Settings, name: str) -> None:
     if process.poll() is not None:
         pid_file.unlink(missing_ok=True)
         tail = _log_file(settings, name).read_text(errors="replace").strip().splitlines()[-3:]
-        raise RuntimeError(f"{name} exited at start: " + " | ".join(tail))
+        raise dev_server.DevServerError(f"{name} exited at start: " + " | ".join(tail))
 
 
 def up(settings: Settings, progress: Callable[[str], None]) -> list[ComponentStatus]:
@@ -72,7 +72,30 @@ def up(settings: Settings, progress: Callable[[str], None]) -> list[ComponentSta
     ensure_temporal(settings, progress)
     for name in PROCESSES:
         _start(settings, name)
+    _wait_for_api(settings, timeout_seconds=60)
     return status(settings)
+
+
+def _wait_for_api(settings: Settings, *, timeout_seconds: float) -> None:
+    """Return once the API answers /health, so ``dev up`` hands back a stack that serves."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{settings.api_host}:{settings.api_port}/health"
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            if dev_server.read_pid(_pid_file(settings, "api")) is None:
+                tail = _log_file(settings, "api").read_text(errors="replace").splitlines()[-3:]
+                message = "api exited at start: " + " | ".join(tail)
+                raise dev_server.DevServerError(message) from None
+            if time.monotonic() > deadline:
+                message = f"api did not answer {url} within {timeout_seconds:.0f} s"
+                raise dev_server.DevServerError(message) from None
+            time.sleep(0.2)
 
 
 def down(settings: Settings) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,16 +48,31 @@ def start(data_dir: Path) -> str:
     return _with_database(str(server.get_uri()), DATABASE)
 
 
-def stop(data_dir: Path) -> bool:
-    """Stop the embedded server; True if one was running."""
-    from pgserver._commands import pg_ctl
+def stop(data_dir: Path, *, timeout_seconds: float = 60.0) -> bool:
+    """Stop the embedded server with a fast shutdown; True if one was running and is now stopped.
 
-    if running_dsn(data_dir) is None:
+    Why a signal rather than ``pg_ctl stop``: pg_ctl must run as the server's ``pgserver`` user
+    when we are root, and then fails with "Permission denied" whenever the caller's working
+    directory or temporary files are not readable by that user. SIGINT to the postmaster is what
+    ``pg_ctl stop -m fast`` sends; as its parent user (or root) we may always send it.
+    """
+    import signal
+
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(_pgdata(data_dir))
+    if info is None or not info.is_running() or info.process is None:
         return False
-    user = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
-    with contextlib.suppress(Exception):
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=_pgdata(data_dir), user=user)
-    return running_dsn(data_dir) is None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(info.pid, signal.SIGINT)
+    # The postmaster removes postmaster.pid as the last step of its shutdown; waiting for the file
+    # also works when the process lingers as a zombie nobody reaps (a container without init).
+    deadline = time.monotonic() + timeout_seconds
+    while (_pgdata(data_dir) / "postmaster.pid").exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def socket_host(dsn: str) -> str | None:

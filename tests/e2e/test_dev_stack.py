@@ -18,6 +18,7 @@ def test_up_status_down_twice_starts_no_duplicates(run_cli: RunCli) -> None:
     env = {
         "PATHWAYS_TEMPORAL_PORT": str(free_port()),
         "PATHWAYS_TEMPORAL_UI_PORT": str(free_port()),
+        "PATHWAYS_API_PORT": str(free_port()),
     }
     try:
         for _ in range(2):
@@ -32,6 +33,7 @@ def test_up_status_down_twice_starts_no_duplicates(run_cli: RunCli) -> None:
             second = _status(run_cli, env)
             assert second["temporal"]["pid"] == first["temporal"]["pid"]
             assert second["worker"]["pid"] == first["worker"]["pid"]
+            assert second["api"]["pid"] == first["api"]["pid"]
 
             down = run_cli("dev", "down", env=env)
             assert down.returncode == 0, down.stderr
