@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     api_host: str = Field(default="127.0.0.1", min_length=1)
     api_port: int = Field(default=8000, ge=1, le=65535)
+    # How often each worker seals the final part of the global log; 0 turns sealing off.
+    seal_interval_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

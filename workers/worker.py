@@ -15,6 +15,7 @@ from activities.event_store import EventStoreActivities
 from activities.notices import NoticeActivities
 from activities.schema import migrate_delivery_tables
 from eventstore import PostgresEventStore, create_pool, migrate
+from workers.sealing import seal_periodically
 from workers.services import open_services
 from workers.settings import Settings
 from workers.temporal_client import connect_temporal
@@ -74,7 +75,13 @@ async def run_worker(settings: Settings) -> None:
             log.info(
                 "worker_started", task_queue=settings.task_queue, temporal=services.temporal_address
             )
-            async with worker:
+            async with worker, asyncio.TaskGroup() as background:
+                if settings.seal_interval_seconds > 0:
+                    background.create_task(
+                        seal_periodically(
+                            pool, interval_seconds=settings.seal_interval_seconds, stop=stop
+                        )
+                    )
                 await stop.wait()
                 log.info("worker_stopping")
         finally:

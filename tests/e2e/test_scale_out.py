@@ -1,4 +1,5 @@
-"""Two worker processes on one task queue share the work, and stop gracefully on SIGTERM."""
+"""Two worker processes on one task queue share the work, seal the log together without sealing
+anything twice, and stop gracefully on SIGTERM."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from eventstore import VerificationReport, create_pool, verify
 from scripts.scenarios import Route, full_route
 from tests.e2e.conftest import ROOT
 from workflows.inputs import workflow_id
@@ -46,6 +48,20 @@ async def _identities(client: Client, task_queue: str) -> set[str]:
     return identities
 
 
+async def _sealed_report(database_url: str) -> VerificationReport:
+    """Verify once the workers' sealing loops have caught up with every stored event."""
+    pool = await create_pool(database_url)
+    try:
+        for _ in range(120):
+            report = await verify(pool)
+            if report.unsealed_events == 0:
+                return report
+            await asyncio.sleep(0.5)
+        return report
+    finally:
+        await pool.close()
+
+
 async def test_two_workers_share_one_task_queue(
     temporal_client: Client,
     temporal_address: str,
@@ -59,15 +75,20 @@ async def test_two_workers_share_one_task_queue(
         "PATHWAYS_TEMPORAL_ADDRESS": temporal_address,
         "PATHWAYS_TASK_QUEUE": task_queue,
         "PATHWAYS_DATA_DIR": str(tmp_path / "data"),
+        "PATHWAYS_SEAL_INTERVAL_SECONDS": "0.5",
     }
     workers = [_start_worker(env, tmp_path / f"worker-{i}.log") for i in range(2)]
     try:
         await asyncio.gather(*(_drive(temporal_client, task_queue, n) for n in range(PATHWAYS)))
         identities = await _identities(temporal_client, task_queue)
+        report = await _sealed_report(database_url)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         codes = [worker.wait(timeout=60) for worker in workers]
 
     assert len(identities) == 2, identities
+    assert report.ok, report.first_failure
+    assert report.unsealed_events == 0, report
+    assert report.seals_checked >= 1, report
     assert codes == [0, 0], [(tmp_path / f"worker-{i}.log").read_text() for i in range(2)]
