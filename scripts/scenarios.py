@@ -65,6 +65,54 @@ def orgs_for(country: str) -> Orgs:
     )
 
 
+def discharge_commands(orgs: Orgs, now: datetime) -> list[Command]:
+    """Admission, discharge, and consent to share the care plan with the municipality."""
+    return [
+        RecordAdmission(actor="ward-1", hospital_org=orgs.hospital, ward_type="acute"),
+        RecordDischarge(actor="ward-1", suicide_risk_identified=False),
+        GrantConsent(
+            actor="person",
+            recipient_org=orgs.municipality,
+            purpose=Purpose.HANDOVER,
+            data_categories=frozenset({DataCategory.CARE_PLAN}),
+            expires_at=now + timedelta(days=365),
+        ),
+    ]
+
+
+def handover_request(
+    orgs: Orgs, handover_id: str, responsibility: Responsibility, to_org: str
+) -> RequestHandover:
+    """The coordinator asks ``to_org`` to take ``responsibility`` over from the hospital."""
+    return RequestHandover(
+        actor=COORDINATOR,
+        handover_id=handover_id,
+        responsibility=responsibility,
+        from_org=orgs.hospital,
+        to_org=to_org,
+    )
+
+
+def handover_receipt(handover_id: str, by_org: str) -> list[Command]:
+    """The receiver closes the loop: acknowledge, accept, first contact."""
+    return [
+        AcknowledgeHandover(actor=by_org, handover_id=handover_id, by_org=by_org),
+        AcceptHandover(actor=by_org, handover_id=handover_id, by_org=by_org),
+        RecordFirstContact(actor=by_org, handover_id=handover_id, by_org=by_org),
+    ]
+
+
+def social_handover_route(
+    orgs: Orgs, now: datetime, handover_id: str = "h-social"
+) -> list[Command]:
+    """After opening: discharge, then a warm handover of social support to the municipality."""
+    return [
+        *discharge_commands(orgs, now),
+        handover_request(orgs, handover_id, Responsibility.SOCIAL, orgs.municipality),
+        *handover_receipt(handover_id, orgs.municipality),
+    ]
+
+
 class Route:
     """One synthetic person's pathway and the commands sent to it."""
 
@@ -76,22 +124,22 @@ class Route:
         self.orgs = orgs_for(template_id)
         self.handle: PathwayHandle | None = None
 
-    async def open(self) -> None:
-        self.handle = await open_pathway(
-            self.client,
-            OpenPathway(
-                actor=COORDINATOR,
-                pathway_id=self.pathway_id,
-                template_id=self.template_id,
-                template_version=1,
-                coordinator_id=COORDINATOR,
-                coordinator_org=self.orgs.municipality,
-                supervisor_id=SUPERVISOR,
-                entry_channel=EntryChannel.HOSPITAL,
-                tracks={Track.CLINICAL: self.orgs.hospital},
-            ),
-            task_queue=self.task_queue,
+    def opening(self) -> OpenPathway:
+        """The command that opens this route's pathway."""
+        return OpenPathway(
+            actor=COORDINATOR,
+            pathway_id=self.pathway_id,
+            template_id=self.template_id,
+            template_version=1,
+            coordinator_id=COORDINATOR,
+            coordinator_org=self.orgs.municipality,
+            supervisor_id=SUPERVISOR,
+            entry_channel=EntryChannel.HOSPITAL,
+            tracks={Track.CLINICAL: self.orgs.hospital},
         )
+
+    async def open(self) -> None:
+        self.handle = await open_pathway(self.client, self.opening(), task_queue=self.task_queue)
 
     async def do(self, command: Command) -> None:
         assert self.handle is not None, "open() first"
@@ -103,35 +151,15 @@ class Route:
         return summary
 
     async def admitted_and_discharged(self, now: datetime) -> None:
-        await self.do(
-            RecordAdmission(actor="ward-1", hospital_org=self.orgs.hospital, ward_type="acute")
-        )
-        await self.do(RecordDischarge(actor="ward-1", suicide_risk_identified=False))
-        await self.do(
-            GrantConsent(
-                actor="person",
-                recipient_org=self.orgs.municipality,
-                purpose=Purpose.HANDOVER,
-                data_categories=frozenset({DataCategory.CARE_PLAN}),
-                expires_at=now + timedelta(days=365),
-            )
-        )
+        for command in discharge_commands(self.orgs, now):
+            await self.do(command)
 
     async def handover(self, handover_id: str, responsibility: Responsibility, to_org: str) -> None:
-        await self.do(
-            RequestHandover(
-                actor=COORDINATOR,
-                handover_id=handover_id,
-                responsibility=responsibility,
-                from_org=self.orgs.hospital,
-                to_org=to_org,
-            )
-        )
+        await self.do(handover_request(self.orgs, handover_id, responsibility, to_org))
 
     async def received(self, handover_id: str, by_org: str) -> None:
-        await self.do(AcknowledgeHandover(actor=by_org, handover_id=handover_id, by_org=by_org))
-        await self.do(AcceptHandover(actor=by_org, handover_id=handover_id, by_org=by_org))
-        await self.do(RecordFirstContact(actor=by_org, handover_id=handover_id, by_org=by_org))
+        for command in handover_receipt(handover_id, by_org):
+            await self.do(command)
 
     async def into_work(self) -> None:
         ips = self.orgs.ips

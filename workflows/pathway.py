@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notices import EscalationNotice, HandoverNotice
     from domain import (
         Command,
+        Deadline,
         DomainError,
         Event,
         PathwayState,
@@ -65,6 +66,14 @@ AT_RISK_KEY = SearchAttributeKey.for_bool("PathwayAtRisk")
 HISTORY_EVENTS_BEFORE_CONTINUE = 8_000
 AT_RISK_HORIZON = timedelta(days=7)
 
+# Patches (docs/adr/0003-workflow-versioning.md): each guards a change in the commands a run
+# emits, so that runs recorded before it replay on their old path.
+# Upsert search attributes only when one of them changed (was: after every command).
+PATCH_UNCHANGED_SEARCH_ATTRIBUTES = "search-attributes-only-when-changed"
+# Keep the deadline timer while the earliest deadline stays the same (was: a cancelled and a new
+# timer after every command).
+PATCH_KEEP_DEADLINE_TIMER = "deadline-timer-kept-across-changes"
+
 
 def _validation_ids() -> Callable[[], uuid.UUID]:
     """Stand-in ids for a validator's dry run: it must not draw from the workflow's random."""
@@ -88,6 +97,9 @@ class PathwayWorkflow:
         self._opening = self._open is not None
         self._lock = asyncio.Lock()
         self._changes = 0
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_due: datetime | None = None
+        self._search_attributes: tuple[str, tuple[str, ...], bool, str | None] | None = None
 
     @workflow.run
     async def run(self, request: PathwayWorkflowInput) -> PathwaySummary:
@@ -181,12 +193,55 @@ class PathwayWorkflow:
             next_deadlines=next_deadlines(state, self._template),
         )
 
-    async def _sleep_until_next_deadline_or_change(self) -> None:
-        pending = [
+    def _pending_deadlines(self) -> list[Deadline]:
+        return [
             d
             for d in next_deadlines(self._state, self._template)
             if d.key not in self._fired_without_effect
         ]
+
+    async def _sleep_until_next_deadline_or_change(self) -> None:
+        if workflow.patched(PATCH_KEEP_DEADLINE_TIMER):
+            await self._sleep_keeping_the_timer()
+        else:
+            await self._sleep_with_a_timer_per_wait()
+
+    async def _sleep_keeping_the_timer(self) -> None:
+        """Sleep until the earliest deadline or a change; the timer survives unrelated changes.
+
+        A command that leaves the earliest deadline where it was (most of them) costs no timer
+        events in history; only a moved deadline cancels the timer and starts another.
+        """
+        pending = self._pending_deadlines()
+        due = pending[0].due_at if pending else None
+        if due != self._timer_due:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_due = None, None
+            wait = (due - workflow.now()).total_seconds() if due is not None else 0.0
+            if due is not None and wait > 0:
+                self._timer, self._timer_due = asyncio.create_task(asyncio.sleep(wait)), due
+        if due is not None and self._timer is None:
+            async with self._lock:
+                await self._fire_due_deadlines()
+            return
+        seen = self._changes
+        timer = self._timer
+        await workflow.wait_condition(
+            lambda: (
+                (timer is not None and timer.done())
+                or self._changes != seen
+                or self._should_continue_as_new()
+            )
+        )
+        if timer is not None and timer.done():
+            self._timer, self._timer_due = None, None
+            async with self._lock:
+                await self._fire_due_deadlines()
+
+    async def _sleep_with_a_timer_per_wait(self) -> None:
+        """The pre-patch sleep: a new timer per wait, cancelled by any change."""
+        pending = self._pending_deadlines()
         seen = self._changes
         if not pending:
             await workflow.wait_condition(
@@ -298,13 +353,19 @@ class PathwayWorkflow:
         responsible = sorted(
             {t.responsible_org for t in state.active_tracks() if t.responsible_org is not None}
         )
+        coordinator = state.coordinator.worker_id if state.coordinator is not None else None
+        values = (state.status.value, tuple(responsible), at_risk, coordinator)
+        if workflow.patched(PATCH_UNCHANGED_SEARCH_ATTRIBUTES):
+            if values == self._search_attributes:
+                return  # an upsert is a history event and a visibility write: skip a no-op
+            self._search_attributes = values
         updates: list[SearchAttributeUpdate[Any]] = [
             STAGE_KEY.value_set(state.status.value),
             RESPONSIBLE_KEY.value_set(responsible),
             AT_RISK_KEY.value_set(at_risk),
         ]
-        if state.coordinator is not None:
-            updates.append(COORDINATOR_KEY.value_set(state.coordinator.worker_id))
+        if coordinator is not None:
+            updates.append(COORDINATOR_KEY.value_set(coordinator))
         workflow.upsert_search_attributes(updates)
 
     def _should_continue_as_new(self) -> bool:

@@ -1,7 +1,9 @@
 """Recorded histories of every committed workflow version replay against the current code.
 
-A change to ``PathwayWorkflow`` that would break a running pathway fails here. To record a new
-history after a deliberate, patched change: ``PATHWAYS_RECORD_HISTORIES=1 pytest tests/workflows``.
+A change to ``PathwayWorkflow`` that would break a running pathway fails here. To record new
+histories after a deliberate, patched change, bump ``GENERATION`` and run
+``PATHWAYS_RECORD_HISTORIES=1 pytest tests/workflows``; files of earlier generations stay, so the
+pre-patch paths keep being replayed (docs/adr/0003-workflow-versioning.md).
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from temporalio.worker import Replayer
 
 from eventstore import PostgresEventStore
 from scripts.scenarios import Route, declined_and_redirected, full_route
+from tests.workflows.recorded import GENERATION, HISTORIES
 from workflows.pathway import PathwayWorkflow
-
-HISTORIES = Path(__file__).parent / "histories"
 
 
 def _recorded() -> list[Path]:
@@ -40,7 +41,7 @@ async def test_record_histories(
         await scenario(route, datetime.now(UTC))
         assert route.handle is not None
         history = await route.handle.fetch_history()
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        (HISTORIES / f"{name}-{GENERATION}.json").write_text(history.to_json())
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,13 @@
+"""Where recorded workflow histories live, and which generation new recordings belong to.
+
+Generation g1 (unsuffixed files) was recorded before the patches in ``workflows/pathway.py``; g2
+takes every patched path. Older generations are kept while runs that started under them may still
+be open (docs/adr/0003-workflow-versioning.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HISTORIES = Path(__file__).parent / "histories"
+GENERATION = "g2"
