@@ -3,16 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from workers.settings import Settings
 
 
 class ServiceUnavailableError(RuntimeError):
     """A configured service (PostgreSQL or Temporal) cannot be reached; the message is one line."""
+
+
+_core_logs_routed = False
+
+
+def route_core_logs_to_python() -> None:
+    """Send the SDK core's own log lines to Python logging, hence to structlog's JSON.
+
+    By default the Rust core prints its warnings (a slow workflow task on a loaded machine, say)
+    straight to stdout, outside the structured logs and in the middle of a command's ``--json``
+    output. Call before the first client exists; later calls change nothing.
+    """
+    global _core_logs_routed  # noqa: PLW0603 - one process-wide runtime, set once
+    if _core_logs_routed:
+        return
+    _core_logs_routed = True
+    Runtime.set_default(
+        Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+                )
+            )
+        ),
+        error_if_already_set=False,
+    )
 
 
 async def connect_temporal(settings: Settings, address: str) -> Client:
@@ -33,6 +68,7 @@ async def connect_temporal(settings: Settings, address: str) -> Client:
         )
     if settings.temporal_api_key is not None:
         tls = tls or True
+    route_core_logs_to_python()
     try:
         return await asyncio.wait_for(
             Client.connect(

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import secrets
 import sys
@@ -39,13 +38,6 @@ import asyncpg
 from temporalio.api.batch.v1 import BatchOperationTermination
 from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
 from temporalio.client import Client
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 from temporalio.worker import Worker
 
 from domain.tracks import Responsibility
@@ -55,7 +47,7 @@ from scripts.scenarios import Route, handover_receipt, handover_request
 from workers.pathway_client import execute
 from workers.services import open_services
 from workers.settings import Settings
-from workers.temporal_client import connect_temporal
+from workers.temporal_client import connect_temporal, route_core_logs_to_python
 from workers.worker import build_worker, prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +111,7 @@ def main(argv: list[str], settings: Settings) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    _core_logs_to_python()
+    route_core_logs_to_python()
     report = asyncio.run(
         _bench(settings, pathways, None if options.skip_memory else open_n, say=say)
     )
@@ -128,25 +120,6 @@ def main(argv: list[str], settings: Settings) -> int:
     else:
         print(_table(report))
     return 0
-
-
-def _core_logs_to_python() -> None:
-    """Send the SDK core's own log lines (it writes them to stdout) to Python logging instead.
-
-    Standard output carries the report, and ``--json`` must stay parseable when the core warns
-    (for example of a slow workflow task on a loaded machine).
-    """
-    Runtime.set_default(
-        Runtime(
-            telemetry=TelemetryConfig(
-                logging=LoggingConfig(
-                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-                )
-            )
-        ),
-        error_if_already_set=False,
-    )
 
 
 async def _bench(
