@@ -216,9 +216,9 @@ async def access_log(
             items = await read_access_log(conn, pathway_id=pathway_id, after_seq=after, limit=limit)
     except _DB_DOWN as exc:
         raise UnavailableError("PostgreSQL is unavailable") from exc
+    # The page names pathways in two places: the one an entry read, and those a list returned.
+    mentioned = {p for i in items for p in (i.pathway_id, *i.pathway_ids) if p}
     await access.record(
-        "query",
-        pathway_id=pathway_id,
-        pathway_ids=sorted({i.pathway_id for i in items if i.pathway_id} - {pathway_id}),
+        "query", pathway_id=pathway_id, pathway_ids=sorted(mentioned - {pathway_id})
     )
     return AccessLogPage(items=items)
