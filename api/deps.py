@@ -1,12 +1,19 @@
-"""Annotated dependencies: the runtime's parts, the authenticated principal, its purpose of use."""
+"""Annotated dependencies: the runtime's parts, the request's connection, the authenticated
+principal and its purpose of use.
+
+Every dependency here is ``async``: FastAPI runs a plain ``def`` dependency in a worker thread,
+a thread hop per dependency per request that buys nothing for code that never blocks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
@@ -17,11 +24,13 @@ from api.auth.tokens import authenticate
 from api.errors import ForbiddenError, UnauthorizedError, UnavailableError, UnprocessableError
 from api.runtime import ApiRuntime
 from eventstore import PostgresEventStore
+from eventstore.pool import mark_session_untouched
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `pathways admin token create`")
+_DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
-def get_runtime(request: Request) -> ApiRuntime:
+async def get_runtime(request: Request) -> ApiRuntime:
     """The process's runtime, set by the app's lifespan."""
     runtime: ApiRuntime | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
@@ -32,17 +41,17 @@ def get_runtime(request: Request) -> ApiRuntime:
 Runtime = Annotated[ApiRuntime, Depends(get_runtime)]
 
 
-def get_pool(runtime: Runtime) -> asyncpg.Pool:
+async def get_pool(runtime: Runtime) -> asyncpg.Pool:
     """The asyncpg pool."""
     return runtime.pool
 
 
-def get_client(runtime: Runtime) -> Client:
+async def get_client(runtime: Runtime) -> Client:
     """The Temporal client."""
     return runtime.client
 
 
-def get_store(runtime: Runtime) -> PostgresEventStore:
+async def get_store(runtime: Runtime) -> PostgresEventStore:
     """The event store."""
     return runtime.store
 
@@ -57,18 +66,72 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class RequestConnection:
+    """The one pooled connection a request runs its own statements on, taken at first use.
+
+    Why one: the token lookup, a list's query and its access-log entry used to take a connection
+    each, and the pool resets every connection it takes back (a round trip). Here they share one
+    lease, and when all of them succeeded the lease goes back without a reset: none of them
+    changes session state (no ``SET``, ``LISTEN``, advisory lock or open cursor). After a failed
+    statement the connection goes back at once, with the pool's full reset.
+
+    A request never holds this connection while it waits for another one from the pool: with
+    every connection lent out, that wait would never end. Work that takes its own connections
+    (the event store, an idempotent command, verification) runs after :meth:`release`.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._lease: PoolConnectionProxy | None = None
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[PoolConnectionProxy]:
+        """The connection, for some statements; PostgreSQL being down is a 503."""
+        try:
+            if self._lease is None:
+                self._lease = await self._pool.acquire()
+            yield self._lease
+        except _DB_DOWN as exc:
+            await self._give_back(reset=True)
+            raise UnavailableError("PostgreSQL is unavailable") from exc
+        except BaseException:
+            await self._give_back(reset=True)
+            raise
+
+    async def release(self) -> None:
+        """Give the connection back (if taken); the next :meth:`use` takes one again."""
+        await self._give_back(reset=False)
+
+    async def _give_back(self, *, reset: bool) -> None:
+        lease, self._lease = self._lease, None
+        if lease is None:
+            return
+        if not reset:
+            mark_session_untouched(lease)
+        await self._pool.release(lease)
+
+
+async def get_connection(pool: Pool) -> AsyncIterator[RequestConnection]:
+    """The request's connection, given back when the route returns (before the response)."""
+    connection = RequestConnection(pool)
+    try:
+        yield connection
+    finally:
+        await connection.release()
+
+
+Db = Annotated[RequestConnection, Depends(get_connection, scope="function")]
+
+
 async def get_principal(
-    pool: Pool,
+    db: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller behind the bearer token; 401 when missing, unknown, expired or revoked."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("a bearer token is required (Authorization: Bearer ...)")
-    try:
-        async with pool.acquire() as conn:
-            principal = await authenticate(conn, credentials.credentials, now=utcnow())
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        raise UnavailableError("PostgreSQL is unavailable") from exc
+    async with db.use() as conn:
+        principal = await authenticate(conn, credentials.credentials, now=utcnow())
     if principal is None:
         raise UnauthorizedError("the bearer token is unknown, expired or revoked")
     return principal
@@ -98,9 +161,9 @@ class AccessLogger:
     """Records the reads of one request in the access log, before the response leaves."""
 
     def __init__(
-        self, pool: asyncpg.Pool, principal: Principal, purpose: Purpose, resource: str
+        self, db: RequestConnection, principal: Principal, purpose: Purpose, resource: str
     ) -> None:
-        self.pool = pool
+        self.db = db
         self.principal = principal
         self.purpose = purpose
         self.resource = resource
@@ -113,7 +176,10 @@ class AccessLogger:
         pathway_ids: list[str] | None = None,
         outcome: str = "allowed",
     ) -> None:
-        """Append one entry; a read that cannot be logged is not served (503)."""
+        """Append one entry; a read that cannot be logged is not served (503).
+
+        The entry is a read's last statement, so the request's connection goes back right after.
+        """
         entry = AccessEntry(
             principal_id=self.principal.token_id,
             role=self.principal.role.value,
@@ -127,15 +193,16 @@ class AccessLogger:
             outcome=outcome,
         )
         try:
-            async with self.pool.acquire() as conn:
+            async with self.db.use() as conn:
                 await append_access(conn, [entry])
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        except UnavailableError as exc:
             raise UnavailableError("the access log is unavailable") from exc
+        await self.db.release()
 
 
 async def get_access_logger(
     request: Request,
-    pool: Pool,
+    db: Db,
     principal: AnyPrincipal,
     x_purpose_of_use: Annotated[
         str | None,
@@ -161,7 +228,7 @@ async def get_access_logger(
             )
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    return AccessLogger(pool, principal, purpose, f"{request.method} {path}")
+    return AccessLogger(db, principal, purpose, f"{request.method} {path}")
 
 
 Access = Annotated[AccessLogger, Depends(get_access_logger)]

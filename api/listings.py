@@ -1,77 +1,69 @@
-"""Lists served from the projections (caseload, at-risk, inbox), as plain JSON rows.
+"""Lists served from the projections (caseload, at-risk, inbox): one page, logged, as JSON.
 
-The projections package (``api.projections``) owns the tables and queries; this module only calls
-its query functions and turns their row models into JSON, so the HTTP layer does not depend on
-the projections' row classes.
+The projections package (``api.projections``) owns the tables, the queries and their row models.
+A list read here runs its query on the request's connection, records the access-log entry that
+names every pathway listed, and serialises the rows once, straight from the row models to JSON
+bytes: the models were validated when the query built them, so the page is neither copied into
+dicts nor validated again. The routes keep their page models as ``response_model``, which is
+what the OpenAPI document shows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-import asyncpg
-from pydantic import BaseModel
+from fastapi import Response
+from pydantic import BaseModel, SerializeAsAny, TypeAdapter
 
-from api.errors import UnavailableError, UnprocessableError
+from api.deps import AccessLogger
+from api.errors import UnprocessableError
 
-_DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
-
-
-def _rows(result: Any) -> list[dict[str, Any]]:
-    if isinstance(result, BaseModel):
-        result = getattr(result, "items", None) or getattr(result, "rows", None) or [result]
-    return [r.model_dump(mode="json") if isinstance(r, BaseModel) else dict(r) for r in result]
+# Rows serialise as their own model (``SerializeAsAny``), whichever projection they come from.
+_PAGE = TypeAdapter(dict[str, list[SerializeAsAny[BaseModel]]])
 
 
 async def caseload(
-    pool: asyncpg.Pool, *, coordinator_id: str, limit: int, after: str | None
-) -> list[dict[str, Any]]:
+    access: AccessLogger, *, coordinator_id: str, limit: int, after: str | None
+) -> Response:
     """The coordinator's pathways."""
     from api.projections import queries
 
-    try:
-        async with pool.acquire() as conn:
-            result = await queries.caseload(
-                conn, coordinator_id=coordinator_id, limit=limit, after=after
-            )
-    except _DB_DOWN as exc:
-        raise UnavailableError("PostgreSQL is unavailable") from exc
-    return _rows(result)
+    async with access.db.use() as conn:
+        rows = await queries.caseload(conn, coordinator_id=coordinator_id, limit=limit, after=after)
+    return await _page(access, rows)
 
 
-async def at_risk(
-    pool: asyncpg.Pool, *, coordinator_id: str, now: datetime
-) -> list[dict[str, Any]]:
+async def at_risk(access: AccessLogger, *, coordinator_id: str, now: datetime) -> Response:
     """The coordinator's pathways at risk: open gaps, overdue steps, deadlines within 7 days."""
     from api.projections import queries
 
-    try:
-        async with pool.acquire() as conn:
-            result = await queries.at_risk(conn, coordinator_id=coordinator_id, now=now)
-    except _DB_DOWN as exc:
-        raise UnavailableError("PostgreSQL is unavailable") from exc
-    return _rows(result)
+    async with access.db.use() as conn:
+        rows = await queries.at_risk(conn, coordinator_id=coordinator_id, now=now)
+    return await _page(access, rows)
 
 
 async def inbox(
-    pool: asyncpg.Pool, *, organisation_id: str, status: str | None, limit: int, after: str | None
-) -> list[dict[str, Any]]:
+    access: AccessLogger, *, organisation_id: str, status: str | None, limit: int, after: str | None
+) -> Response:
     """Handovers addressed to the organisation."""
     from api.projections import queries
 
     try:
-        async with pool.acquire() as conn:
-            result = await queries.inbox(
+        async with access.db.use() as conn:
+            rows = await queries.inbox(
                 conn, organisation_id=organisation_id, status=status, limit=limit, after=after
             )
     except ValueError as exc:
         raise UnprocessableError("after: not a cursor from a previous page", field="after") from exc
-    except _DB_DOWN as exc:
-        raise UnavailableError("PostgreSQL is unavailable") from exc
-    return _rows(result)
+    return await _page(access, rows)
 
 
-def pathway_ids_of(rows: list[dict[str, Any]]) -> list[str]:
+async def _page(access: AccessLogger, rows: Sequence[BaseModel]) -> Response:
+    await access.record("query", pathway_ids=pathway_ids_of(rows))
+    return Response(_PAGE.dump_json({"items": list(rows)}), media_type="application/json")
+
+
+def pathway_ids_of(rows: Sequence[BaseModel]) -> list[str]:
     """The pathways a list mentions (for the access log)."""
-    return sorted({str(r["pathway_id"]) for r in rows if r.get("pathway_id")})
+    return sorted({str(p) for r in rows if (p := getattr(r, "pathway_id", None))})

@@ -95,6 +95,8 @@ async def visible_pathway(
     Authorization is decided on the current state even for a point-in-time read: what an agency
     may see is governed by today's consent, not by the consent of the moment read.
     """
+    if access is not None:
+        await access.db.release()  # the store reads through connections of its own
     loaded = await load_pathway(store, pathway_id) if _plausible_id(pathway_id) else None
     allowed = may_read_pathway(principal, None if loaded is None else loaded.state, now)
     if access is not None:

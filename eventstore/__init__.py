@@ -25,7 +25,8 @@ from eventstore.pool import create_pool
 from eventstore.postgres_store import PERSONAL_DATA_ERASED, CommitCursor, PostgresEventStore
 from eventstore.protocol import EventStore
 from eventstore.seals import Seal, seal
-from eventstore.subscriptions import Handler, Subscription, SubscriptionLag
+from eventstore.subscriptions import BatchHandler, Handler, Subscription, SubscriptionLag
+from eventstore.typed import EventModels, TypedEvent
 from eventstore.upcasting import Upcaster, UpcasterRegistry
 from eventstore.verification import VerificationReport, verify
 
@@ -36,10 +37,12 @@ __all__ = [
     "PERSONAL_DATA_ERASED",
     "STREAM_EXISTS",
     "AppendResult",
+    "BatchHandler",
     "CommitCursor",
     "CorruptEvent",
     "DuplicateEventIdConflict",
     "EventMetadata",
+    "EventModels",
     "EventStore",
     "EventStoreError",
     "ExpectedVersion",
@@ -57,6 +60,7 @@ __all__ = [
     "SubjectErased",
     "Subscription",
     "SubscriptionLag",
+    "TypedEvent",
     "UnknownPosition",
     "Upcaster",
     "UpcasterRegistry",

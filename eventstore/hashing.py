@@ -126,6 +126,11 @@ class SealDigest:
         self._hash.update(_INT64.pack(position) + event_hash)
         self.count += 1
 
+    def add_encoded(self, encoded: bytes, count: int) -> None:
+        """``add`` for ``count`` consecutive events already encoded as int8 position || hash."""
+        self._hash.update(encoded)
+        self.count += count
+
     def finish(self, *, last_transaction_id: int, last_position: int) -> bytes:
         """Close the range and return its digest (the object must not be used afterwards)."""
         self._hash.update(

@@ -11,7 +11,7 @@ import copy
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from eventstore.errors import (
     DuplicateEventIdConflict,
@@ -22,14 +22,17 @@ from eventstore.errors import (
 )
 from eventstore.events import ERASED, AppendResult, NewEvent, RecordedEvent
 from eventstore.expected_version import ANY, ExpectedVersion
-from eventstore.hashing import canonical_json
+from eventstore.hashing import canonical_json, micros_since_epoch
 from eventstore.postgres_store import (
     check_batch,
     check_stream_id,
     erasure_event,
     expected_version_code,
 )
+from eventstore.typed import EventModels, TypedEvent
 from eventstore.upcasting import UpcasterRegistry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,10 @@ class InMemoryEventStore:
         ):
             raise WrongExpectedVersion(stream_id, expected_version, actual)
         for event in events:
-            if event.personal_fields & event.payload.keys() and event.subject_id in self._erased:
+            holds_personal_data = any(
+                event.payload.get(field) is not None for field in event.personal_fields
+            )
+            if holds_personal_data and event.subject_id in self._erased:
                 raise SubjectErased(event.subject_id)
         now = self._clock()
         stored_events = []
@@ -170,6 +176,38 @@ class InMemoryEventStore:
             and (as_of_time is None or s.recorded_at <= as_of_time)
             and (as_of_position is None or s.position <= as_of_position)
             and (types is None or s.event.type in types)
+        ]
+
+    async def read_stream_typed(
+        self,
+        stream_id: str,
+        models: EventModels[T],
+        *,
+        from_version: int = 1,
+        as_of_time: datetime | None = None,
+        as_of_position: int | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[TypedEvent[T]]:
+        """Same contract as ``PostgresEventStore.read_stream_typed`` (always the general path)."""
+        recorded = await self.read_stream(
+            stream_id,
+            from_version=from_version,
+            as_of_time=as_of_time,
+            as_of_position=as_of_position,
+            types=types,
+        )
+        return [
+            TypedEvent(
+                models.upgrade(r.type, r.schema_version, r.payload)
+                if models.known(r.type)
+                else None,
+                r.stream_id,
+                r.version,
+                r.position,
+                r.type,
+                micros_since_epoch(r.recorded_at),
+            )
+            for r in recorded
         ]
 
     def _index_of(self, position: int) -> int:

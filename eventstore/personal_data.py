@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +30,12 @@ from eventstore.hashing import canonical_json
 DATA_KEY_BYTES = 32
 _PREFIX = "pwenc1:"
 _NONCE_BYTES = 12
+
+CIPHERTEXT_MARK = '"' + _PREFIX
+"""Text every stored payload holding a ciphertext contains: a JSON string starting ``pwenc1:``.
+
+A payload text without it has nothing to decrypt, whatever its ``personal_fields`` say (a
+personal field whose value was ``null`` is stored as ``null``)."""
 
 
 def _subkey(data_key: bytes, purpose: bytes) -> bytes:
@@ -91,24 +97,57 @@ def reveal_personal_fields(
     Raises:
         CorruptEvent: a ciphertext fails authentication (it was altered or moved).
     """
-    aead = None if data_key is None else _aead(data_key, subject_id)
-    for field in fields:
-        value = payload.get(field)
-        if not isinstance(value, str) or not value.startswith(_PREFIX):
-            continue
-        if aead is None:
-            payload[field] = ERASED
-            continue
-        try:
-            raw = base64.urlsafe_b64decode(value[len(_PREFIX) :])
-            plaintext = aead.decrypt(
-                raw[:_NONCE_BYTES],
-                raw[_NONCE_BYTES:],
-                _associated_data(event_id, field, subject_id),
+    keys = {} if data_key is None else {subject_id: data_key}
+    return PersonalFieldReader(keys).reveal(
+        payload, fields, event_id=event_id, subject_id=subject_id
+    )
+
+
+class PersonalFieldReader:
+    """Decrypts the personal fields of a batch of events with the batch's data keys.
+
+    Why a reader per batch: deriving a subject's cipher (an HMAC and an AES key schedule) costs
+    more than decrypting a field, and a batch usually holds many events of few subjects. The
+    ciphers live as long as the batch, never longer, so an erased subject's key is not kept.
+
+    Args:
+        keys: data keys by subject id; a subject without a key reads back as ``ERASED``.
+    """
+
+    def __init__(self, keys: Mapping[str, bytes]) -> None:
+        self._keys = keys
+        self._ciphers: dict[str, AESGCM | None] = {}
+
+    def _cipher(self, subject_id: str) -> AESGCM | None:
+        if subject_id not in self._ciphers:
+            data_key = self._keys.get(subject_id)
+            self._ciphers[subject_id] = None if data_key is None else _aead(data_key, subject_id)
+        return self._ciphers[subject_id]
+
+    def reveal(
+        self, payload: dict[str, Any], fields: Collection[str], *, event_id: UUID, subject_id: str
+    ) -> dict[str, Any]:
+        """``reveal_personal_fields`` with this batch's keys (``payload`` is changed in place)."""
+        for field in fields:
+            value = payload.get(field)
+            if not isinstance(value, str) or not value.startswith(_PREFIX):
+                continue
+            aead = self._cipher(subject_id)
+            if aead is None:
+                payload[field] = ERASED
+                continue
+            payload[field] = _decrypt(
+                aead, value, event_id=event_id, field=field, subject_id=subject_id
             )
-        except (InvalidTag, binascii.Error, ValueError) as exc:
-            raise CorruptEvent(
-                f"event {event_id}: personal field {field!r} fails decryption"
-            ) from exc
-        payload[field] = json.loads(plaintext)
-    return payload
+        return payload
+
+
+def _decrypt(aead: AESGCM, value: str, *, event_id: UUID, field: str, subject_id: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(value[len(_PREFIX) :])
+        plaintext = aead.decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(event_id, field, subject_id)
+        )
+    except (InvalidTag, binascii.Error, ValueError) as exc:
+        raise CorruptEvent(f"event {event_id}: personal field {field!r} fails decryption") from exc
+    return json.loads(plaintext)

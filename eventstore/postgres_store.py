@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -43,8 +43,12 @@ from eventstore.tracing import (
     VERIFY_OK,
     tracer,
 )
+from eventstore.typed import TYPED_COLUMNS, EventModels, TypedEvent, decode_typed
 from eventstore.upcasting import UpcasterRegistry
 from eventstore.verification import VerificationReport, verify
+from eventstore.wakeups import WakeUps
+
+T = TypeVar("T")
 
 PERSONAL_DATA_ERASED = "PersonalDataErased"
 """Type of the event ``erase`` appends to each stream that carried the subject."""
@@ -75,6 +79,17 @@ _READ_STREAM_SQL = f"""
       AND ($6::text[] IS NULL OR type = ANY ($6::text[]))
     ORDER BY version
 """  # noqa: S608 - EVENT_COLUMNS is a constant, values are parameters
+
+_READ_STREAM_TYPED_SQL = f"""
+    SELECT {TYPED_COLUMNS}
+    FROM eventstore.events
+    WHERE stream_id = $1
+      AND version >= $2
+      AND ($3::timestamptz IS NULL OR recorded_at <= $3::timestamptz)
+      AND ($4::xid8 IS NULL OR (transaction_id, position) <= ($4::xid8, $5::bigint))
+      AND ($6::text[] IS NULL OR type = ANY ($6::text[]))
+    ORDER BY version
+"""  # noqa: S608 - TYPED_COLUMNS is a constant, values are parameters
 
 _APPEND_SQL = """
     SELECT event_position, event_version
@@ -204,9 +219,10 @@ class PostgresEventStore:
         pool: the process's asyncpg pool (see ``create_pool``); the schema must be migrated.
         keys: where subjects' data keys live; defaults to ``PostgresKeyStore(pool)``.
         upcasters: schema-evolution steps applied to every payload read.
-        notify: send a LISTEN/NOTIFY wake-up on every append. NOTIFY serialises committing
-            transactions on a global queue lock, so a write-heavy deployment whose subscribers
-            can poll may turn it off.
+        notify: wake subscribers (LISTEN/NOTIFY) after appends. A pooled append's wake-up is
+            sent after it commits, coalesced over a few milliseconds (``eventstore.wakeups``);
+            an append on a caller's connection notifies inside that transaction. Turn it off
+            when every subscriber may simply poll.
     """
 
     def __init__(
@@ -219,13 +235,19 @@ class PostgresEventStore:
     ) -> None:
         self._pool = pool
         self._keys: KeyStore = keys if keys is not None else PostgresKeyStore(pool)
+        self._upcasters = upcasters
         self._decoder = EventDecoder(self._keys, upcasters)
         self._notify = notify
+        self._wake_ups = WakeUps(pool)
 
     @property
     def pool(self) -> asyncpg.Pool:
         """The pool this store reads and writes through."""
         return self._pool
+
+    async def flush_wake_ups(self) -> None:
+        """Wait until the subscribers' wake-ups for appends so far were sent."""
+        await self._wake_ups.flush()
 
     @property
     def decoder(self) -> EventDecoder:
@@ -299,7 +321,11 @@ class PostgresEventStore:
             if replay is None:
                 raise
             return replay
-        sql, arguments = _append_call(stream_id, expected_code, encoded, notify=self._notify)
+        # Inside a caller's transaction the wake-up must wait for that transaction's commit,
+        # which only PostgreSQL sees: notify in SQL. Otherwise the append commits on return and
+        # the coalesced wake-up follows it (see eventstore.wakeups).
+        notify_in_sql = self._notify and connection is not None
+        sql, arguments = _append_call(stream_id, expected_code, encoded, notify=notify_in_sql)
         # Two tries: the same new event id appended concurrently to two streams passes both
         # replay checks and loses on the unique index; the retry sees the winner's row.
         for attempt in (1, 2):
@@ -317,6 +343,8 @@ class PostgresEventStore:
                 if mapped is None:
                     raise
                 raise mapped from exc
+            if self._notify and connection is None:
+                self._wake_ups.appended()
             versions = [row[1] for row in rows]
             return AppendResult.model_construct(
                 stream_id=stream_id,
@@ -345,7 +373,10 @@ class PostgresEventStore:
         for event in events:
             personal = sorted(event.personal_fields & event.payload.keys())
             payload = event.payload
-            if personal:
+            # Why only when a personal value is present: ``None`` is never encrypted, so an
+            # event whose personal fields are all empty needs no data key, and fetching one
+            # (a round trip that may insert) would cost as much as the append itself.
+            if personal and any(payload[field] is not None for field in personal):
                 assert event.subject_id is not None  # check_batch
                 if event.subject_id not in keys:
                     keys[event.subject_id] = await self._keys.key_for_writing(event.subject_id)
@@ -455,6 +486,48 @@ class PostgresEventStore:
             )
             span.set_attribute(EVENT_COUNT, len(rows))
             return await self._decoder.decode(rows)
+
+    async def read_stream_typed(
+        self,
+        stream_id: str,
+        models: EventModels[T],
+        *,
+        from_version: int = 1,
+        as_of_time: datetime | None = None,
+        as_of_position: int | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[TypedEvent[T]]:
+        """Read a stream in version order straight into the reader's models.
+
+        Same selection as ``read_stream``; each event comes back as ``TypedEvent`` whose
+        ``event`` is the reader's model (see ``eventstore.typed``). Use it for replays: an event
+        at its model's current version is validated from its stored JSON text in one step.
+
+        Raises:
+            UnknownPosition: ``as_of_position`` names no event.
+        """
+        with tracer.start_as_current_span(
+            "eventstore.read_stream_typed",
+            kind=SpanKind.CLIENT,
+            attributes={DB_SYSTEM: "postgresql", STREAM_ID: stream_id, FIRST_VERSION: from_version},
+        ) as span:
+            cursor: CommitCursor | None = None
+            if as_of_position is not None:
+                cursor = await self.cursor_of(as_of_position)
+            rows = await self._fetch(
+                _READ_STREAM_TYPED_SQL,
+                stream_id,
+                from_version,
+                as_of_time,
+                None if cursor is None else cursor.transaction_id,
+                None if cursor is None else cursor.position,
+                None if types is None else list(types),
+            )
+            span.set_attribute(EVENT_COUNT, len(rows))
+            # Keys only for subjects whose events actually carry ciphertext.
+            subjects = {row[8] for row in rows if row[8] is not None}
+            keys = await self._keys.keys_for_reading(subjects) if subjects else {}
+            return decode_typed(rows, stream_id, models, keys=keys, upcasters=self._upcasters)
 
     async def cursor_of(self, position: int) -> CommitCursor:
         """The commit-order cursor of the event at global ``position`` (0 is the start).

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from eventstore.events import AppendResult, NewEvent, RecordedEvent
 from eventstore.expected_version import ExpectedVersion
+from eventstore.typed import EventModels, TypedEvent
+
+T = TypeVar("T")
 
 
 class EventStore(Protocol):
@@ -37,6 +40,19 @@ class EventStore(Protocol):
         types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
         """Read one stream in version order; see ``PostgresEventStore.read_stream``."""
+        ...
+
+    async def read_stream_typed(
+        self,
+        stream_id: str,
+        models: EventModels[T],
+        *,
+        from_version: int = 1,
+        as_of_time: datetime | None = None,
+        as_of_position: int | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[TypedEvent[T]]:
+        """Read a stream into the reader's models; see ``PostgresEventStore.read_stream_typed``."""
         ...
 
     def read_all(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 import asyncpg
@@ -26,6 +26,13 @@ NOTIFY_CHANNEL = "eventstore_appended"
 
 Handler = Callable[[Connection, RecordedEvent], Awaitable[None]]
 """Handles one event inside the checkpoint's transaction, through the connection given."""
+
+BatchHandler = Callable[[Connection, Sequence[RecordedEvent]], Awaitable[object]]
+"""Handles one batch (in commit order) inside the checkpoint's transaction; its result is unused.
+
+Why a batch form: a read model that groups the batch's events (one read and one write per
+affected row instead of one per event) needs to see them together.
+"""
 
 log = structlog.get_logger()
 
@@ -94,6 +101,8 @@ class Subscription:
         store: the store whose log to follow (its pool and decoder are used).
         name: the checkpoint's key; one name per read model or process.
         handler: called for each event, in commit order, inside the batch's transaction.
+        batch_handler: instead of ``handler``, called once per batch with all its events, in
+            commit order, inside the batch's transaction (give exactly one of the two).
         types: only events of these types are delivered (the checkpoint still advances).
         batch_size: events per transaction.
         poll_interval: seconds between polls when no notification arrives.
@@ -103,18 +112,22 @@ class Subscription:
         self,
         store: PostgresEventStore,
         name: str,
-        handler: Handler,
+        handler: Handler | None = None,
         *,
+        batch_handler: BatchHandler | None = None,
         types: Collection[str] | None = None,
         batch_size: int = 500,
         poll_interval: float = 5.0,
     ) -> None:
         if not name:
             raise ValueError("a subscription needs a name")
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give a subscription exactly one of handler and batch_handler")
         self._store = store
         self._pool = store.pool
         self.name = name
         self._handler = handler
+        self._batch_handler = batch_handler
         self._types = None if types is None else list(types)
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -163,8 +176,12 @@ class Subscription:
                 )
                 if not advanced:
                     return -1
-                for event in events:
-                    await self._handler(connection, event)
+                if self._batch_handler is not None:
+                    await self._batch_handler(connection, events)
+                else:
+                    assert self._handler is not None
+                    for event in events:
+                        await self._handler(connection, event)
             return len(rows)
 
     async def _held_back(self) -> bool:

@@ -14,21 +14,55 @@ Memory holds one stream's state and one seal's running digest, whatever the size
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from hashlib import sha256
 
 import asyncpg
 from pydantic import BaseModel
 
 from eventstore.connections import Connection
-from eventstore.hashing import GENESIS_HASH, SealDigest, content_hash, link_hash_micros
+from eventstore.hashing import GENESIS_HASH, SealDigest
 
+# Why the encodings are laid out in SQL: the stored columns then reach Python as the exact bytes
+# that hashing.content_hash and link_hash hash (no text decoded to str and encoded back, no
+# per-field packing in Python), and verify costs two sha256 calls per event. Python still
+# computes every hash. The layout is the one of hashing.content_hash, field by field:
+# tag, stream id, event id, type, schema version, subject (0x00, or 0x01 and the id), personal
+# field names (canonical JSON), payload text, metadata text; each variable-length field prefixed
+# by its byte length as int8. Personal field names are hashed in their stored order: both append
+# paths store them sorted, as content_hash hashes them, so a reordered array is now reported
+# where the old Python check sorted it away. test_fast_paths checks that the two layouts give
+# the same hashes for awkward values (non-ASCII, quotes, backslashes, no subject).
 _STREAMS_SQL = """
-    SELECT e.stream_id, e.version, e.position, e.event_id, e.type, e.schema_version,
-           e.payload::text AS payload, e.metadata::text AS metadata, e.subject_id,
-           e.personal_fields, (extract(epoch FROM e.recorded_at) * 1000000)::bigint, e.hash,
+    SELECT e.stream_id, e.version,
+           '\\x70617468776179732d6576656e742d7631'::bytea
+           || int8send(octet_length(b.stream)::bigint) || b.stream
+           || uuid_send(e.event_id)
+           || int8send(octet_length(b.type)::bigint) || b.type
+           || int8send(e.schema_version::bigint)
+           || CASE WHEN e.subject_id IS NULL THEN '\\x00'::bytea
+                   ELSE '\\x01'::bytea || int8send(octet_length(b.subject)::bigint) || b.subject
+              END
+           || int8send(octet_length(b.personal)::bigint) || b.personal
+           || int8send(octet_length(b.payload)::bigint) || b.payload
+           || int8send(octet_length(b.metadata)::bigint) || b.metadata AS content,
+           int8send(e.version::bigint) || int8send(e.position)
+           || int8send((extract(epoch FROM e.recorded_at) * 1000000)::bigint) AS link,
+           e.hash,
            s.version AS head_version, s.last_hash AS head_hash
     FROM eventstore.events e
+    CROSS JOIN LATERAL (
+        SELECT convert_to(e.stream_id, 'UTF8') AS stream,
+               convert_to(e.type, 'UTF8') AS type,
+               convert_to(e.subject_id, 'UTF8') AS subject,
+               convert_to(array_to_json(e.personal_fields)::text, 'UTF8') AS personal,
+               convert_to(e.payload::text, 'UTF8') AS payload,
+               convert_to(e.metadata::text, 'UTF8') AS metadata
+        OFFSET 0  -- evaluate each conversion once per row, not once per use
+    ) b
     LEFT JOIN eventstore.streams s ON s.stream_id = e.stream_id
     ORDER BY e.stream_id, e.version
 """
@@ -42,10 +76,15 @@ _EMPTY_HEADS_SQL = """
     LIMIT $1
 """
 
+# The seal digest folds in int8(position) || hash per event (hashing.SealDigest.add): laid out
+# here so that Python feeds the bytes to sha256 as they come.
 _COMMIT_ORDER_SQL = """
-    SELECT transaction_id, position, hash FROM eventstore.events
+    SELECT transaction_id, position, int8send(position) || hash AS sealed
+    FROM eventstore.events
     ORDER BY transaction_id, position
 """
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
 
 _SEALS_SQL = """
     SELECT seal_number, last_transaction_id, last_position, event_count, previous_digest, digest
@@ -94,10 +133,9 @@ class _SealPassResult:
     last_digest: bytes | None = None
 
 
-# Column indexes of _STREAMS_SQL and _COMMIT_ORDER_SQL rows (read by index: a verify reads
-# every row of the store, and index access is the cheaper one).
-_S_STREAM, _S_VERSION, _S_POSITION, _S_EVENT_ID, _S_TYPE, _S_SCHEMA_VERSION = 0, 1, 2, 3, 4, 5
-_S_PAYLOAD, _S_METADATA, _S_SUBJECT, _S_PERSONAL, _S_RECORDED_MICROS, _S_HASH = range(6, 12)
+# Column indexes of _STREAMS_SQL rows (read by index: a verify reads every row of the store, and
+# index access is the cheaper one).
+_S_STREAM, _S_VERSION, _S_CONTENT, _S_LINK, _S_HASH = range(5)
 
 
 async def _batches(
@@ -127,19 +165,34 @@ async def verify(
         The report; ``first_failure`` reads like "stream pathway-x version 3: hash mismatch"
         or "seal 2 (global log up to position 81): digest mismatch (...)".
     """
-    findings = _Findings(limit=max_failures, failures=[])
+    stream_findings = _Findings(limit=max_failures, failures=[])
+    seal_findings = _Findings(limit=max_failures, failures=[])
     async with (
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
-        streams = await _check_streams(connection, findings, prefetch)
-        empty_heads = await connection.fetch(_EMPTY_HEADS_SQL, max_failures)
-        for head in empty_heads:
-            findings.add(
-                f"stream {head['stream_id']} version 1: missing"
-                f" (stream head records version {head['version']}, no events stored)"
-            )
-        seals = await _check_seals(connection, findings, prefetch)
+        if pool.get_max_size() < 2:
+            streams = await _check_streams_and_heads(connection, stream_findings, prefetch)
+            seals = await _check_seals(connection, seal_findings, prefetch)
+        else:
+            # Why two connections: each pass waits for its server-side cursor as long as it
+            # then works on the rows; run side by side, one pass's Python work overlaps the
+            # other's query. Both read the same snapshot, so they check one state of the log.
+            snapshot = str(await connection.fetchval("SELECT pg_export_snapshot()"))
+            if not _SNAPSHOT_ID.fullmatch(snapshot):
+                raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+            async with (
+                pool.acquire() as second,
+                second.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                await second.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                streams, seals = await asyncio.gather(
+                    _check_streams_and_heads(connection, stream_findings, prefetch),
+                    _check_seals(second, seal_findings, prefetch),
+                )
+    findings = _Findings(limit=max_failures, failures=[])
+    for failure in (*stream_findings.failures, *seal_findings.failures):
+        findings.add(failure)
     return VerificationReport(
         ok=not findings.failures,
         first_failure=findings.failures[0] if findings.failures else None,
@@ -151,6 +204,18 @@ async def verify(
         unsealed_events=seals.unsealed,
         last_seal_digest=None if seals.last_digest is None else seals.last_digest.hex(),
     )
+
+
+async def _check_streams_and_heads(
+    connection: Connection, findings: _Findings, prefetch: int
+) -> _StreamPassResult:
+    streams = await _check_streams(connection, findings, prefetch)
+    for head in await connection.fetch(_EMPTY_HEADS_SQL, findings.limit):
+        findings.add(
+            f"stream {head['stream_id']} version 1: missing"
+            f" (stream head records version {head['version']}, no events stored)"
+        )
+    return streams
 
 
 def _check_head(
@@ -194,30 +259,16 @@ async def _check_streams(
                 result.streams += 1
                 previous_hash, previous_version = GENESIS_HASH, 0
             version: int = row[_S_VERSION]
-            stored = bytes(row[_S_HASH])
+            stored: bytes = row[_S_HASH]
             if version != previous_version + 1:
                 findings.add(
                     f"stream {stream_id} version {previous_version + 1}: missing"
                     f" (versions jump from {previous_version} to {version})"
                 )
             else:
-                content = content_hash(
-                    stream_id=row[_S_STREAM],
-                    event_id=row[_S_EVENT_ID],
-                    event_type=row[_S_TYPE],
-                    schema_version=row[_S_SCHEMA_VERSION],
-                    subject_id=row[_S_SUBJECT],
-                    personal_fields=row[_S_PERSONAL],
-                    payload_json=row[_S_PAYLOAD],
-                    metadata_json=row[_S_METADATA],
-                )
-                expected = link_hash_micros(
-                    previous_hash,
-                    version=version,
-                    position=row[_S_POSITION],
-                    recorded_micros=row[_S_RECORDED_MICROS],
-                    content=content,
-                )
+                # hashing.link_hash over hashing.content_hash, from the encodings laid out above.
+                content = sha256(row[_S_CONTENT]).digest()
+                expected = sha256(previous_hash + row[_S_LINK] + content).digest()
                 if expected != stored:
                     findings.add(f"stream {stream_id} version {version}: hash mismatch")
             # Continue from the stored hash so one altered event is reported once, not once
@@ -269,22 +320,31 @@ async def _check_seals(
         result.sealed += seal["event_count"]
         return stored
 
+    def end_of(seal: asyncpg.Record | None) -> tuple[int, int] | None:
+        if seal is None:
+            return None
+        return int(seal["last_transaction_id"]), seal["last_position"]
+
+    end = end_of(current)
     async for rows in _batches(connection, _COMMIT_ORDER_SQL, prefetch):
-        for row in rows:
-            cursor = (int(row[0]), row[1])
-            while current is not None and cursor > (
-                int(current["last_transaction_id"]),
-                current["last_position"],
-            ):
+        last = rows[-1]
+        if digest is not None and end is not None and (int(last[0]), last[1]) <= end:
+            # The whole batch lies inside the current seal's range (the usual case).
+            digest.add_encoded(b"".join([row[2] for row in rows]), len(rows))
+            continue
+        for transaction_id, position, sealed in rows:
+            while end is not None and (int(transaction_id), position) > end:
+                assert current is not None
                 assert digest is not None
                 previous_digest = close_seal(current, digest)
                 current = await anext(seals, None)
+                end = end_of(current)
                 # Start the next range from the stored digest: one broken seal, one report.
                 digest = None if current is None else SealDigest(previous_digest, result.seals + 1)
-            if current is None or digest is None:
+            if digest is None:
                 result.unsealed += 1
             else:
-                digest.add(row[1], bytes(row[2]))
+                digest.add_encoded(sealed, 1)
     while current is not None and digest is not None:
         previous_digest = close_seal(current, digest)
         current = await anext(seals, None)

@@ -25,11 +25,20 @@ def projection_subscription(
     batch_size: int = 500,
     poll_interval: float = 2.0,
 ) -> Subscription:
-    """The subscription that feeds every projection table (all event types, one checkpoint)."""
+    """The subscription that feeds every projection table (all event types, one checkpoint).
+
+    The projector takes each batch whole (``Projector.apply``), as a rebuild does: it groups the
+    batch per pathway, so a pathway with several new events is loaded and written once per batch
+    rather than once per event. The writes still commit with the checkpoint.
+    """
     store = projection_store(pool)
     chosen = projector if projector is not None else Projector(store)
     return Subscription(
-        store, name, chosen.handle, batch_size=batch_size, poll_interval=poll_interval
+        store,
+        name,
+        batch_handler=chosen.apply,
+        batch_size=batch_size,
+        poll_interval=poll_interval,
     )
 
 

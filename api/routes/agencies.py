@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api import listings
-from api.deps import Access, AgencyPrincipal, IdempotencyKey, Runtime, utcnow
+from api.deps import Access, AgencyPrincipal, Runtime, utcnow
 from api.errors import ERROR_RESPONSES
 from api.pathways import CommandResult, visible_pathway
-from api.routes.commands import keyed_command
+from api.routes.commands import AgencyCommands
 from domain.commands import (
     AcceptHandover,
     AcknowledgeHandover,
@@ -141,22 +141,15 @@ class ContactBody(_Body):
 @router.get("/inbox", response_model=InboxPage, summary="handovers addressed to you")
 async def get_inbox(
     *,
-    runtime: Runtime,
     principal: AgencyPrincipal,
     access: Access,
     status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[str | None, Query(max_length=200)] = None,
-) -> InboxPage:
-    rows = await listings.inbox(
-        runtime.pool,
-        organisation_id=principal.organisation_id,
-        status=status,
-        limit=limit,
-        after=after,
+) -> Response:
+    return await listings.inbox(
+        access, organisation_id=principal.organisation_id, status=status, limit=limit, after=after
     )
-    await access.record("query", pathway_ids=listings.pathway_ids_of(rows))
-    return InboxPage(items=rows)
 
 
 @router.get("/pathways/{pathway_id}", response_model=AgencyPathwayView)
@@ -195,198 +188,96 @@ async def get_pathway(
 
 @router.post("/pathways/{pathway_id}/handovers", status_code=201, response_model=CommandResult)
 async def request_handover(
-    *,
-    request: Request,
-    pathway_id: PathwayIdPath,
-    body: RequestHandoverBody,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    pathway_id: PathwayIdPath, body: RequestHandoverBody, agency: AgencyCommands
 ) -> JSONResponse:
     """Request a handover from your own system; you stay responsible until first contact."""
-    command = RequestHandover(
-        actor=principal.actor, from_org=principal.organisation_id, **body.model_dump()
-    )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=body.model_dump(mode="json"),
-        status=201,
-    )
+    command = RequestHandover(actor=agency.actor, from_org=agency.org, **body.model_dump())
+    return await agency.send(pathway_id, command, body=body, status=201)
 
 
 @router.post(
     "/pathways/{pathway_id}/handovers/{handover_id}/acknowledge", response_model=CommandResult
 )
 async def acknowledge(
-    *,
-    request: Request,
-    pathway_id: PathwayIdPath,
-    handover_id: HandoverIdPath,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    pathway_id: PathwayIdPath, handover_id: HandoverIdPath, agency: AgencyCommands
 ) -> JSONResponse:
     """Confirm receipt of a handover addressed to you."""
-    command = AcknowledgeHandover(
-        actor=principal.actor, handover_id=handover_id, by_org=principal.organisation_id
-    )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=None,
-    )
+    command = AcknowledgeHandover(actor=agency.actor, handover_id=handover_id, by_org=agency.org)
+    return await agency.send(pathway_id, command)
 
 
 @router.post("/pathways/{pathway_id}/handovers/{handover_id}/accept", response_model=CommandResult)
 async def accept(
-    *,
-    request: Request,
-    pathway_id: PathwayIdPath,
-    handover_id: HandoverIdPath,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    pathway_id: PathwayIdPath, handover_id: HandoverIdPath, agency: AgencyCommands
 ) -> JSONResponse:
     """Agree to take over."""
-    command = AcceptHandover(
-        actor=principal.actor, handover_id=handover_id, by_org=principal.organisation_id
-    )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=None,
-    )
+    command = AcceptHandover(actor=agency.actor, handover_id=handover_id, by_org=agency.org)
+    return await agency.send(pathway_id, command)
 
 
 @router.post("/pathways/{pathway_id}/handovers/{handover_id}/decline", response_model=CommandResult)
 async def decline(
-    *,
-    request: Request,
     pathway_id: PathwayIdPath,
     handover_id: HandoverIdPath,
     body: DeclineBody,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    agency: AgencyCommands,
 ) -> JSONResponse:
     """Decline with a reason code; the coordinator must then redirect or escalate."""
     command = DeclineHandover(
-        actor=principal.actor,
+        actor=agency.actor,
         handover_id=handover_id,
-        by_org=principal.organisation_id,
+        by_org=agency.org,
         reason_code=body.reason_code,
         reason_text=body.reason_text,
     )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=body.model_dump(mode="json"),
-    )
+    return await agency.send(pathway_id, command, body=body)
 
 
 @router.post(
     "/pathways/{pathway_id}/handovers/{handover_id}/first-contact", response_model=CommandResult
 )
 async def first_contact(
-    *,
-    request: Request,
     pathway_id: PathwayIdPath,
     handover_id: HandoverIdPath,
     body: FirstContactBody,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    agency: AgencyCommands,
 ) -> JSONResponse:
     """Record first contact: responsibility moves to you."""
     command = RecordFirstContact(
-        actor=principal.actor,
-        handover_id=handover_id,
-        by_org=principal.organisation_id,
-        by_worker=body.by_worker,
+        actor=agency.actor, handover_id=handover_id, by_org=agency.org, by_worker=body.by_worker
     )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=body.model_dump(mode="json"),
-    )
+    return await agency.send(pathway_id, command, body=body)
 
 
 @router.post(
     "/pathways/{pathway_id}/handovers/{handover_id}/outreach-attempts", response_model=CommandResult
 )
 async def outreach_attempt(
-    *,
-    request: Request,
     pathway_id: PathwayIdPath,
     handover_id: HandoverIdPath,
     body: OutreachBody,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    agency: AgencyCommands,
 ) -> JSONResponse:
     """Record an attempt to reach the person before first contact."""
     command = RecordOutreachAttempt(
-        actor=principal.actor, handover_id=handover_id, channel=body.channel
+        actor=agency.actor, handover_id=handover_id, channel=body.channel
     )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=body.model_dump(mode="json"),
-    )
+    return await agency.send(pathway_id, command, body=body)
 
 
 @router.post("/pathways/{pathway_id}/contacts", response_model=CommandResult)
 async def record_contact(
-    *,
-    request: Request,
-    pathway_id: PathwayIdPath,
-    body: ContactBody,
-    runtime: Runtime,
-    principal: AgencyPrincipal,
-    key: IdempotencyKey,
+    pathway_id: PathwayIdPath, body: ContactBody, agency: AgencyCommands
 ) -> JSONResponse:
     """Record a later contact: follow-along, discharge follow-up or a bridging contact."""
     contact = body.contact
     command: RecordFollowAlongContact | RecordDischargeFollowUp | BridgeSupportGap
     if isinstance(contact, FollowAlongContact):
-        command = RecordFollowAlongContact(actor=principal.actor, with_party=contact.with_party)
+        command = RecordFollowAlongContact(actor=agency.actor, with_party=contact.with_party)
     elif isinstance(contact, DischargeFollowUpContact):
-        command = RecordDischargeFollowUp(actor=principal.actor, by_org=principal.organisation_id)
+        command = RecordDischargeFollowUp(actor=agency.actor, by_org=agency.org)
     else:
         command = BridgeSupportGap(
-            actor=principal.actor, gap_id=contact.gap_id, by_role=contact.by_role
+            actor=agency.actor, gap_id=contact.gap_id, by_role=contact.by_role
         )
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=body.model_dump(mode="json"),
-    )
+    return await agency.send(pathway_id, command, body=body)

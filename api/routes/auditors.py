@@ -6,19 +6,21 @@ their role). Every read they make is itself in the access log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.access_log import AccessLogReport, AccessRecord, read_access_log, verify_access_log
-from api.deps import Access, AuditorPrincipal, Runtime, utcnow
+from api.deps import Access, AuditorPrincipal, Db, Runtime, utcnow
 from api.errors import ERROR_RESPONSES, UnavailableError, UnprocessableError
 from api.fhir.export import pathway_bundle, validate_bundle
-from api.pathways import visible_pathway
+from api.pathways import LoadedPathway, visible_pathway
 from domain import PathwayState, personal_fields_of
-from eventstore import VerificationReport, verify
+from eventstore import RecordedEvent, VerificationReport, verify
 from workflows.inputs import PATHWAY_ID_PATTERN, stream_id
 
 router = APIRouter(prefix="/audit", tags=["auditors"], responses=ERROR_RESPONSES)
@@ -81,13 +83,22 @@ class AccessLogPage(BaseModel):
     items: list[AccessRecord]
 
 
-def _check_one_point(at: Any, position: int | None) -> None:
-    if at is not None and position is not None:
-        raise UnprocessableError("position: give either at or position, not both", field="position")
+@dataclass(frozen=True)
+class PastPathway:
+    """A pathway as recorded at a moment or a global log position (now when neither is given)."""
+
+    pathway_id: str
+    at: datetime | None
+    position: int | None
+    loaded: LoadedPathway
+
+    @property
+    def stream_version(self) -> int:
+        """The version of the last event folded."""
+        return self.loaded.events[-1].version if self.loaded.events else 0
 
 
-@router.get("/pathways/{pathway_id}/history", response_model=Replay)
-async def replay(
+async def past_pathway(
     *,
     pathway_id: PathwayIdPath,
     runtime: Runtime,
@@ -95,9 +106,10 @@ async def replay(
     access: Access,
     at: AtQuery = None,
     position: PositionQuery = None,
-) -> Replay:
-    """The stored events, oldest first, and the state they fold to (up to ``at``/``position``)."""
-    _check_one_point(at, position)
+) -> PastPathway:
+    """The pathway up to ``at`` or ``position``, its read logged; 422 when both are given."""
+    if at is not None and position is not None:
+        raise UnprocessableError("position: give either at or position, not both", field="position")
     loaded = await visible_pathway(
         runtime.store,
         principal,
@@ -107,57 +119,47 @@ async def replay(
         as_of_time=at,
         as_of_position=position,
     )
-    events = []
-    for r in loaded.events:
-        personal = sorted(personal_fields_of(r.type))
-        events.append(
-            ReplayedEvent(
-                version=r.version,
-                position=r.position,
-                type=r.type,
-                schema_version=r.schema_version,
-                recorded_at=r.recorded_at,
-                actor=r.metadata.actor,
-                data={k: v for k, v in r.payload.items() if k not in personal},
-                personal_fields=personal,
-            )
-        )
+    return PastPathway(pathway_id=pathway_id, at=at, position=position, loaded=loaded)
+
+
+Past = Annotated[PastPathway, Depends(past_pathway)]
+
+
+def _replayed(event: RecordedEvent) -> ReplayedEvent:
+    personal = sorted(personal_fields_of(event.type))
+    return ReplayedEvent(
+        version=event.version,
+        position=event.position,
+        type=event.type,
+        schema_version=event.schema_version,
+        recorded_at=event.recorded_at,
+        actor=event.metadata.actor,
+        data={k: v for k, v in event.payload.items() if k not in personal},
+        personal_fields=personal,
+    )
+
+
+@router.get("/pathways/{pathway_id}/history", response_model=Replay)
+async def replay(past: Past) -> Replay:
+    """The stored events, oldest first, and the state they fold to (up to ``at``/``position``)."""
     return Replay(
-        pathway_id=pathway_id,
-        as_of_time=at,
-        as_of_position=position,
-        events=events,
-        state=loaded.state,
+        pathway_id=past.pathway_id,
+        as_of_time=past.at,
+        as_of_position=past.position,
+        events=[_replayed(r) for r in past.loaded.events],
+        state=past.loaded.state,
     )
 
 
 @router.get("/pathways/{pathway_id}/state", response_model=StateAsOf)
-async def state_as_of(
-    *,
-    pathway_id: PathwayIdPath,
-    runtime: Runtime,
-    principal: AuditorPrincipal,
-    access: Access,
-    at: AtQuery = None,
-    position: PositionQuery = None,
-) -> StateAsOf:
+async def state_as_of(past: Past) -> StateAsOf:
     """The pathway's state as of a moment or position (now when neither is given)."""
-    _check_one_point(at, position)
-    loaded = await visible_pathway(
-        runtime.store,
-        principal,
-        access,
-        pathway_id,
-        now=utcnow(),
-        as_of_time=at,
-        as_of_position=position,
-    )
     return StateAsOf(
-        pathway_id=pathway_id,
-        as_of_time=at,
-        as_of_position=position,
-        stream_version=loaded.events[-1].version if loaded.events else 0,
-        state=loaded.state,
+        pathway_id=past.pathway_id,
+        as_of_time=past.at,
+        as_of_position=past.position,
+        stream_version=past.stream_version,
+        state=past.loaded.state,
     )
 
 
@@ -171,15 +173,12 @@ async def export(
     loaded = await visible_pathway(
         runtime.store, principal, access, pathway_id, now=now, action="export"
     )
-    try:
-        async with runtime.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT version, hash FROM eventstore.events WHERE stream_id = $1",
-                stream_id(pathway_id),
-            )
-            accesses = await read_access_log(conn, pathway_id=pathway_id, limit=100_000)
-    except _DB_DOWN as exc:
-        raise UnavailableError("PostgreSQL is unavailable") from exc
+    async with access.db.use() as conn:
+        rows = await conn.fetch(
+            "SELECT version, hash FROM eventstore.events WHERE stream_id = $1",
+            stream_id(pathway_id),
+        )
+        accesses = await read_access_log(conn, pathway_id=pathway_id, limit=100_000)
     hashes = {int(r["version"]): bytes(r["hash"]) for r in rows}
     bundle = pathway_bundle(pathway_id, loaded.state, loaded.events, hashes, accesses, now=now)
     validate_bundle(bundle)
@@ -187,14 +186,15 @@ async def export(
 
 
 @router.get("/verify", response_model=VerifyReport)
-async def verify_stores(runtime: Runtime, principal: AuditorPrincipal) -> VerifyReport:
+async def verify_stores(runtime: Runtime, principal: AuditorPrincipal, db: Db) -> VerifyReport:
     """Check the event store's chains and seals and the access log's chain."""
+    await db.release()  # verification reads through connections of its own
     try:
         store_report = await verify(runtime.pool)
-        async with runtime.pool.acquire() as conn:
-            log_report = await verify_access_log(conn)
     except _DB_DOWN as exc:
         raise UnavailableError("PostgreSQL is unavailable") from exc
+    async with db.use() as conn:
+        log_report = await verify_access_log(conn)
     return VerifyReport(
         ok=store_report.ok and log_report.ok, event_store=store_report, access_log=log_report
     )
@@ -203,7 +203,6 @@ async def verify_stores(runtime: Runtime, principal: AuditorPrincipal) -> Verify
 @router.get("/access-log", response_model=AccessLogPage)
 async def access_log(
     *,
-    runtime: Runtime,
     principal: AuditorPrincipal,
     access: Access,
     pathway_id: Annotated[str | None, Query(pattern=PATHWAY_ID_PATTERN)] = None,
@@ -211,11 +210,8 @@ async def access_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogPage:
     """Who read what: all entries, or those about one pathway (``pathway_id``)."""
-    try:
-        async with runtime.pool.acquire() as conn:
-            items = await read_access_log(conn, pathway_id=pathway_id, after_seq=after, limit=limit)
-    except _DB_DOWN as exc:
-        raise UnavailableError("PostgreSQL is unavailable") from exc
+    async with access.db.use() as conn:
+        items = await read_access_log(conn, pathway_id=pathway_id, after_seq=after, limit=limit)
     # The page names pathways in two places: the one an entry read, and those a list returned.
     mentioned = {p for i in items for p in (i.pathway_id, *i.pathway_ids) if p}
     await access.record(

@@ -9,18 +9,18 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import listings
-from api.deps import Access, CaseworkerPrincipal, IdempotencyKey, Runtime, utcnow
+from api.deps import Access, CaseworkerPrincipal, Runtime, utcnow
 from api.errors import ERROR_RESPONSES, ConflictError, UnavailableError, UnprocessableError
-from api.idempotency import idempotent, request_hash
 from api.pathways import CommandResult, LoadedPathway, visible_pathway
-from api.routes.commands import keyed_command
+from api.routes.commands import CaseworkerCommands
+from api.runtime import ApiRuntime
 from domain import AnyCommand, Deadline, DomainError, from_payload, load_template, next_deadlines
 from domain.commands.pathway import OpenPathway
 from domain.timeline import timeline_line
@@ -117,28 +117,21 @@ def _view(loaded: LoadedPathway) -> PathwayView:
 @router.get("/caseload", response_model=CaseloadPage)
 async def get_caseload(
     *,
-    runtime: Runtime,
     principal: CaseworkerPrincipal,
     access: Access,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[str | None, Query(max_length=200)] = None,
-) -> CaseloadPage:
+) -> Response:
     """The pathways you coordinate."""
-    rows = await listings.caseload(
-        runtime.pool, coordinator_id=principal.subject_id, limit=limit, after=after
+    return await listings.caseload(
+        access, coordinator_id=principal.subject_id, limit=limit, after=after
     )
-    await access.record("query", pathway_ids=listings.pathway_ids_of(rows))
-    return CaseloadPage(items=rows)
 
 
 @router.get("/at-risk", response_model=AtRiskPage)
-async def get_at_risk(
-    *, runtime: Runtime, principal: CaseworkerPrincipal, access: Access
-) -> AtRiskPage:
+async def get_at_risk(*, principal: CaseworkerPrincipal, access: Access) -> Response:
     """Who may drop out: open gaps, overdue steps, deadlines within 7 days."""
-    rows = await listings.at_risk(runtime.pool, coordinator_id=principal.subject_id, now=utcnow())
-    await access.record("query", pathway_ids=listings.pathway_ids_of(rows))
-    return AtRiskPage(items=rows)
+    return await listings.at_risk(access, coordinator_id=principal.subject_id, now=utcnow())
 
 
 @router.get("/pathways/{pathway_id}", response_model=PathwayView)
@@ -160,19 +153,12 @@ async def get_timeline(
 
 
 @router.post("/pathways", status_code=201, response_model=OpenedPathway)
-async def open_new_pathway(
-    *,
-    request: Request,
-    body: OpenPathway,
-    runtime: Runtime,
-    principal: CaseworkerPrincipal,
-    key: IdempotencyKey,
-) -> JSONResponse:
+async def open_new_pathway(body: OpenPathway, caseworker: CaseworkerCommands) -> JSONResponse:
     """Open a pathway that you coordinate (``coordinator_id`` must be your own id)."""
-    fingerprint = request_hash("POST", "/caseworker/pathways", {}, body.model_dump(mode="json"))
+    runtime = caseworker.runtime
 
     async def action() -> tuple[int, dict[str, Any]]:
-        if body.coordinator_id != principal.subject_id:
+        if body.coordinator_id != caseworker.principal.subject_id:
             raise UnprocessableError(
                 "coordinator_id: must be your own coordinator id", field="coordinator_id"
             )
@@ -182,7 +168,7 @@ async def open_new_pathway(
             raise UnprocessableError(f"template_id: {exc.message}", field="template_id") from exc
         if await runtime.store.stream_version(stream_id(body.pathway_id)) > 0:
             raise ConflictError("a pathway with this id exists", code="duplicate_pathway")
-        command = body.model_copy(update={"actor": principal.actor})
+        command = body.model_copy(update={"actor": caseworker.actor})
         try:
             await open_pathway(runtime.client, command, task_queue=runtime.task_queue)
         except WorkflowAlreadyStartedError as exc:
@@ -192,17 +178,15 @@ async def open_new_pathway(
         version = await _wait_for_stream(runtime, body.pathway_id)
         return 201, OpenedPathway(pathway_id=body.pathway_id, stream_version=version).model_dump()
 
-    return await idempotent(
-        runtime.pool, principal_key=principal.key, key=key, fingerprint=fingerprint, action=action
-    )
+    return await caseworker.once(body, action)
 
 
-async def _wait_for_stream(runtime: Any, pathway_id: str, seconds: float = 20) -> int:
+async def _wait_for_stream(runtime: ApiRuntime, pathway_id: str, seconds: float = 20) -> int:
     # The opening is stored by the workflow's first activity; answering after it lands means the
     # caller's next read finds the pathway.
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
-        version: int = await runtime.store.stream_version(stream_id(pathway_id))
+        version = await runtime.store.stream_version(stream_id(pathway_id))
         if version > 0 or asyncio.get_running_loop().time() > deadline:
             return version
         await asyncio.sleep(0.1)
@@ -210,27 +194,15 @@ async def _wait_for_stream(runtime: Any, pathway_id: str, seconds: float = 20) -
 
 @router.post("/pathways/{pathway_id}/commands", response_model=CommandResult)
 async def run_command(
-    *,
-    request: Request,
     pathway_id: PathwayIdPath,
     command: Annotated[AnyCommand, Body(description="any command; `actor` is set from your token")],
-    runtime: Runtime,
-    principal: CaseworkerPrincipal,
-    key: IdempotencyKey,
+    caseworker: CaseworkerCommands,
 ) -> JSONResponse:
     """Send any command of the pathway workflow to a pathway you coordinate."""
     if isinstance(command, OpenPathway):
         raise UnprocessableError(
             "type: OpenPathway is sent with POST /caseworker/pathways", field="type"
         )
-    body = command.model_dump(mode="json")
-    command = command.model_copy(update={"actor": principal.actor})
-    return await keyed_command(
-        request,
-        runtime=runtime,
-        principal=principal,
-        key=key,
-        pathway_id=pathway_id,
-        command=command,
-        body=body,
-    )
+    as_sent = command
+    command = command.model_copy(update={"actor": caseworker.actor})
+    return await caseworker.send(pathway_id, command, body=as_sent)

@@ -1,44 +1,129 @@
-"""Sending a command on behalf of a principal: visibility, idempotency, domain pre-check, update."""
+"""Sending commands on behalf of the caller, once per idempotency key.
+
+Every route that changes a pathway takes a :class:`Commands` (``AgencyCommands`` or
+``CaseworkerCommands``): the role is checked, the ``Idempotency-Key`` header read, and
+:meth:`Commands.send` does the rest (visibility, the domain's pre-check, the ``execute`` update,
+the mapping of refusals onto 404/409/422/503, and the stored response a retry gets back).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.auth.principals import Principal
-from api.deps import utcnow
+from api.deps import (
+    AgencyPrincipal,
+    CaseworkerPrincipal,
+    Db,
+    IdempotencyKey,
+    RequestConnection,
+    Runtime,
+    utcnow,
+)
 from api.idempotency import idempotent, request_hash, update_id
 from api.pathways import as_json, command_result, precheck, send_command, visible_pathway
 from api.runtime import ApiRuntime
 from domain import Command
 
+Action = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
 
-async def keyed_command(
-    request: Request,
-    *,
-    runtime: ApiRuntime,
-    principal: Principal,
-    key: str,
-    pathway_id: str,
-    command: Command,
-    body: Any,
-    status: int = 200,
-) -> JSONResponse:
-    """Run ``command`` on the pathway once per idempotency key."""
-    route = getattr(request.scope.get("route"), "path", request.url.path)
-    fingerprint = request_hash(request.method, route, dict(request.path_params), body)
 
-    async def action() -> tuple[int, dict[str, Any]]:
-        now = utcnow()
-        loaded = await visible_pathway(runtime.store, principal, None, pathway_id, now=now)
-        precheck(loaded.state, command, now=now)
-        outcome = await send_command(
-            runtime, pathway_id, command, update_id=update_id(principal.key, key)
+class Commands:
+    """The caller of one request, acting under the request's idempotency key."""
+
+    def __init__(
+        self,
+        request: Request,
+        db: RequestConnection,
+        runtime: ApiRuntime,
+        principal: Principal,
+        key: str,
+    ) -> None:
+        self._request = request
+        self._db = db
+        self.runtime = runtime
+        self.principal = principal
+        self.key = key
+
+    @property
+    def actor(self) -> str:
+        """The actor recorded on the caller's commands."""
+        return self.principal.actor
+
+    @property
+    def org(self) -> str:
+        """The caller's organisation."""
+        return self.principal.organisation_id
+
+    async def send(
+        self,
+        pathway_id: str,
+        command: Command,
+        *,
+        body: BaseModel | None = None,
+        status: int = 200,
+    ) -> JSONResponse:
+        """Run ``command`` on a pathway the caller may see; 404 for any other.
+
+        Args:
+            pathway_id: the pathway.
+            command: built from the request, with the caller as actor.
+            body: the request body as received (what makes a retry "the same request").
+            status: the status of success.
+        """
+
+        async def action() -> tuple[int, dict[str, Any]]:
+            now = utcnow()
+            loaded = await visible_pathway(
+                self.runtime.store, self.principal, None, pathway_id, now=now
+            )
+            precheck(loaded.state, command, now=now)
+            outcome = await send_command(
+                self.runtime, pathway_id, command, update_id=update_id(self.principal.key, self.key)
+            )
+            return status, as_json(command_result(pathway_id, outcome))
+
+        return await self.once(body, action)
+
+    async def once(self, body: BaseModel | None, action: Action) -> JSONResponse:
+        """Run ``action`` at most once per (caller, key); a retry gets the first response."""
+        # The key's bookkeeping, the store and Temporal take connections of their own.
+        await self._db.release()
+        request = self._request
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        fingerprint = request_hash(
+            request.method,
+            route,
+            dict(request.path_params),
+            None if body is None else body.model_dump(mode="json"),
         )
-        return status, as_json(command_result(pathway_id, outcome))
+        return await idempotent(
+            self.runtime.pool,
+            principal_key=self.principal.key,
+            key=self.key,
+            fingerprint=fingerprint,
+            action=action,
+        )
 
-    return await idempotent(
-        runtime.pool, principal_key=principal.key, key=key, fingerprint=fingerprint, action=action
-    )
+
+async def agency_commands(
+    request: Request, db: Db, runtime: Runtime, principal: AgencyPrincipal, key: IdempotencyKey
+) -> Commands:
+    """An agency's commands: ``by_org`` and ``actor`` come from its token, never from the body."""
+    return Commands(request, db, runtime, principal, key)
+
+
+async def caseworker_commands(
+    request: Request, db: Db, runtime: Runtime, principal: CaseworkerPrincipal, key: IdempotencyKey
+) -> Commands:
+    """A coordinating case worker's commands, with their coordinator id as ``actor``."""
+    return Commands(request, db, runtime, principal, key)
+
+
+AgencyCommands = Annotated[Commands, Depends(agency_commands)]
+CaseworkerCommands = Annotated[Commands, Depends(caseworker_commands)]

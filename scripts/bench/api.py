@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -39,20 +40,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
-from temporalio.api.batch.v1 import BatchOperationTermination
-from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
-from temporalio.client import Client
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 
 from api.access_log import AccessEntry, append_access
 from api.auth.principals import Role
@@ -65,11 +55,12 @@ from api.projections.seed import (
 )
 from eventstore import create_pool
 from eventstore.connections import Connection
+from scripts.bench.common import Say, memory_total_mb, scratch_database, terminate_workflows
 from scripts.scenarios import COORDINATOR, SUPERVISOR, orgs_for
 from workers.dev_server import free_port
 from workers.services import open_services
 from workers.settings import Settings, load_settings
-from workers.temporal_client import connect_temporal
+from workers.temporal_client import connect_temporal, route_core_logs_to_python
 from workers.worker import build_worker, prepare_database
 
 if TYPE_CHECKING:
@@ -82,8 +73,6 @@ WARM_UP = 20  # untimed requests per endpoint (connection, prepared statements, 
 PRINCIPALS = 10  # tokens per read endpoint, used in turn
 OPEN_CONCURRENCY = 8
 SERVER_START_SECONDS = 120
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -135,7 +124,7 @@ def main(argv: list[str], settings: Settings) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    _core_logs_to_python()
+    route_core_logs_to_python()  # --json stays parseable when the worker warns of a slow task
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the progress
     report = asyncio.run(_bench(settings, sizes, say=say))
     print(json.dumps(report) if options.json else _table(report))
@@ -156,28 +145,12 @@ def bench_app() -> FastAPI:
     return create_app(settings, run_projections=False)
 
 
-def _core_logs_to_python() -> None:
-    """Send the SDK core's log lines (written to stdout) to Python logging: ``--json`` stays
-    parseable when the in-process worker warns of a slow task on a loaded machine."""
-    Runtime.set_default(
-        Runtime(
-            telemetry=TelemetryConfig(
-                logging=LoggingConfig(
-                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-                )
-            )
-        ),
-        error_if_already_set=False,
-    )
-
-
 async def _bench(settings: Settings, sizes: Sizes, *, say: Say) -> dict[str, Any]:
     run = secrets.token_hex(3)
     queue = f"bench-{run}-api"
     async with (
         open_services(settings, progress=say) as services,
-        _scratch_database(services.database_url, run) as dsn,
+        scratch_database(services.database_url, f"pathways_bench_api_{run}") as dsn,
     ):
         pool = await create_pool(dsn)
         client = await connect_temporal(settings, services.temporal_address)
@@ -222,12 +195,12 @@ async def _bench(settings: Settings, sizes: Sizes, *, say: Say) -> dict[str, Any
                 async with build_worker(client, pool, task_queue=queue):
                     accept = await _handover_accepts(http, pool, run, sizes.handovers)
         finally:
-            await _terminate(client, queue, say)
+            await terminate_workflows(client, [queue], say)
             await pool.close()
     return {
         "nproc": os.cpu_count(),
-        "memory_total_mb": _meminfo_total_mb(),
-        "server": "uvicorn subprocess (1 process, asyncio loop); httpx over loopback, "
+        "memory_total_mb": memory_total_mb(),
+        "server": f"uvicorn subprocess (1 process, {_event_loop()} loop); httpx over loopback, "
         "one keep-alive connection, one request at a time",
         "pathways": seeded.pathways,
         "coordinators": seeded.coordinators,
@@ -477,58 +450,13 @@ async def _until_ready(base_url: str, server: asyncio.subprocess.Process, log: A
     raise RuntimeError(f"the API server did not become ready:\n{tail}")
 
 
-@contextlib.asynccontextmanager
-async def _scratch_database(dsn: str, run: str) -> AsyncIterator[str]:
-    """A database of the bench's own on the same server, dropped afterwards.
-
-    Falls back to the configured database when the role may not create databases; the seeded
-    rows then stay behind (``pathways projections rebuild`` removes them).
-    """
-    name = f"pathways_bench_api_{run}"
-    admin = await asyncpg.connect(dsn)
+def _event_loop() -> str:
+    # What uvicorn's ``--loop auto`` picks in the server process (the same interpreter).
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        created = True
-    except asyncpg.InsufficientPrivilegeError:
-        created = False
-    finally:
-        await admin.close()
-    if not created:
-        yield dsn
-        return
-    parts = urlsplit(dsn)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    finally:
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-async def _terminate(client: Client, queue: str, say: Say) -> None:
-    """Terminate the bench's workflows server-side (one batch job), so none is left running."""
-    try:
-        await client.workflow_service.start_batch_operation(
-            StartBatchOperationRequest(
-                namespace=client.namespace,
-                job_id=str(uuid.uuid4()),
-                visibility_query=f"ExecutionStatus = 'Running' AND TaskQueue = '{queue}'",
-                reason="pathways bench finished",
-                termination_operation=BatchOperationTermination(),
-            )
-        )
-    except Exception as exc:  # cleanup is best effort; the figures stand
-        say(f"could not terminate the bench workflows: {exc}")
-
-
-def _meminfo_total_mb() -> int | None:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    return None
+        importlib.import_module("uvloop")
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
 
 
 def _table(report: dict[str, Any]) -> str:

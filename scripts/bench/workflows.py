@@ -21,28 +21,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import secrets
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from temporalio.api.batch.v1 import BatchOperationTermination
-from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from domain.tracks import Responsibility
 from eventstore import create_pool
 from scripts.bench.baseline import BaselineWorkflow, noop
+from scripts.bench.common import Say, memory_total_mb, scratch_database, terminate_workflows
 from scripts.scenarios import Route, handover_receipt, handover_request
 from workers.pathway_client import execute
 from workers.services import open_services
@@ -58,8 +54,6 @@ TARGET_RATIO = 1.3
 TARGET_RSS_MB = 1024
 SDK_CACHED_WORKFLOWS = 1000  # temporalio.worker.Worker's max_cached_workflows default
 OPEN_CONCURRENCY = 100
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -128,7 +122,7 @@ async def _bench(
     run = secrets.token_hex(3)
     async with (
         open_services(settings, progress=say) as services,
-        _scratch_database(services.database_url, run) as dsn,
+        scratch_database(services.database_url, f"pathways_bench_{run}") as dsn,
     ):
         pool = await create_pool(dsn)
         client = await connect_temporal(settings, services.temporal_address)
@@ -153,11 +147,11 @@ async def _bench(
                     n=open_n,
                 )
         finally:
-            await _terminate(client, queues, say)
+            await terminate_workflows(client, queues, say)
             await pool.close()
     return {
         "nproc": os.cpu_count(),
-        "memory_total_mb": _meminfo_total_mb(),
+        "memory_total_mb": memory_total_mb(),
         "pathways": pathways,
         "updates_per_pathway": UPDATES_PER_PATHWAY,
         "activities_per_pathway": sum(ACTIVITIES_PER_UPDATE),
@@ -315,49 +309,6 @@ async def _until_opened(
             await asyncio.sleep(0.5)
 
 
-@contextlib.asynccontextmanager
-async def _scratch_database(dsn: str, run: str) -> AsyncIterator[str]:
-    """A database of the bench's own on the same server, dropped afterwards.
-
-    Falls back to the configured database when the role may not create databases.
-    """
-    name = f"pathways_bench_{run}"
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    except asyncpg.InsufficientPrivilegeError:
-        await admin.close()
-        yield dsn
-        return
-    await admin.close()
-    parts = urlsplit(dsn)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    finally:
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-async def _terminate(client: Client, queues: Sequence[str], say: Say) -> None:
-    """Terminate the bench's workflows server-side (one batch job), so none is left running."""
-    query = " OR ".join(f"TaskQueue = '{q}'" for q in queues)
-    try:
-        await client.workflow_service.start_batch_operation(
-            StartBatchOperationRequest(
-                namespace=client.namespace,
-                job_id=str(uuid.uuid4()),
-                visibility_query=f"ExecutionStatus = 'Running' AND ({query})",
-                reason="pathways bench finished",
-                termination_operation=BatchOperationTermination(),
-            )
-        )
-    except Exception as exc:  # cleanup is best effort; the figures stand
-        say(f"could not terminate the bench workflows: {exc}")
-
-
 def _percentile_ms(sorted_seconds: list[float], percentile: int) -> float:
     if not sorted_seconds:
         return 0.0
@@ -374,16 +325,6 @@ def _proc_status(pid: int) -> dict[str, int]:
         if len(parts) == 2 and parts[1] == "kB":
             figures[key] = int(parts[0])
     return figures
-
-
-def _meminfo_total_mb() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        return None
-    return None
 
 
 def _table(report: dict[str, object]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -19,6 +20,11 @@ from api.projections.runner import catch_up
 from api.runtime import ApiRuntime
 from eventstore import create_pool
 from workers.worker import build_worker, prepare_database
+
+# The organisations and the coordinator of the routes the tests drive.
+HOSPITAL, MUNICIPALITY, IPS = "org-nl-hospital-1", "org-nl-municipality-1", "org-nl-ips-1"
+OTHER = "org-nl-municipality-2"  # a party to none of them
+CW = "cw-0001"
 
 
 @pytest.fixture
@@ -107,3 +113,51 @@ async def project(pool: asyncpg.Pool) -> int:
 async def access_log_count(pool: asyncpg.Pool) -> int:
     """Entries in the access log."""
     return int(await pool.fetchval("SELECT count(*) FROM api.access_log"))
+
+
+@dataclass(frozen=True)
+class Parties:
+    """The principals of a route, each with an HTTP session of its own."""
+
+    coordinator: Caller  # the case worker CW of the municipality
+    hospital: Caller  # the hospital's ward system
+    municipality: Caller  # the municipality's intake
+    ips: Caller  # the IPS provider's employment specialist
+    stranger: Caller  # an agency that is no party
+    auditor: Caller
+    admin: Caller
+
+
+@pytest.fixture
+async def parties(http: httpx.AsyncClient, make_token: TokenFactory) -> Parties:
+    """A token and a session for each principal of a route."""
+    return Parties(
+        coordinator=Caller(http, await make_token("caseworker", MUNICIPALITY, CW)),
+        hospital=Caller(http, await make_token("agency", HOSPITAL, "ward-1")),
+        municipality=Caller(http, await make_token("agency", MUNICIPALITY, "intake-1")),
+        ips=Caller(http, await make_token("agency", IPS, "es-1")),
+        stranger=Caller(http, await make_token("agency", OTHER)),
+        auditor=Caller(http, await make_token("auditor", "org-inspectorate", "aud-1")),
+        admin=Caller(http, await make_token("admin", "org-operator", "ops-1")),
+    )
+
+
+def opening(pathway_id: str) -> dict[str, Any]:
+    """The body that opens a pathway coordinated by CW, entering from the hospital."""
+    return {
+        "type": "OpenPathway",
+        "actor": CW,
+        "pathway_id": pathway_id,
+        "template_id": "nl",
+        "template_version": 1,
+        "coordinator_id": CW,
+        "coordinator_org": MUNICIPALITY,
+        "supervisor_id": "sup-0001",
+        "entry_channel": "hospital",
+        "tracks": {"clinical": HOSPITAL},
+    }
+
+
+def command(type_: str, **fields: Any) -> dict[str, Any]:
+    """A command's body as CW sends it."""
+    return {"type": type_, "actor": CW, **fields}

@@ -27,13 +27,21 @@ from fastapi import FastAPI
 from api.access_log import DEFAULT_PURPOSE, AccessEntry, read_access_log, verify_access_log
 from api.auth.principals import Role
 from api.auth.tokens import token_hash
-from tests.api.conftest import Caller, TokenFactory, project
+from tests.api.conftest import (
+    HOSPITAL,
+    MUNICIPALITY,
+    OTHER,
+    Caller,
+    Parties,
+    TokenFactory,
+    command,
+    opening,
+    project,
+)
 
 P, P2 = "p-alog-0001", "p-alog-0002"
 UNKNOWN = "p-alog-unknown"
-HOSPITAL, MUNICIPALITY, IPS = "org-nl-hospital-1", "org-nl-municipality-1", "org-nl-ips-1"
-OTHER = "org-nl-municipality-2"
-CW, OTHER_CW = "cw-0001", "cw-0002"
+OTHER_CW = "cw-0002"
 
 # Routes whose GET reads a person's data, and the access-log action each records.
 SINGLE_PATHWAY_READS = {
@@ -149,10 +157,6 @@ def served_entries(response: httpx.Response) -> list[dict[str, Any]]:
     return [{k: v for k, v in i.items() if k in ENTRY_FIELDS} for i in response.json()["items"]]
 
 
-def command(type_: str, **fields: Any) -> dict[str, Any]:
-    return {"type": type_, "actor": CW, **fields}
-
-
 async def read(caller: Caller, path: str, purpose: str | None = None, **params: Any) -> int:
     headers = caller.headers(**({"X-Purpose-Of-Use": purpose} if purpose else {}))
     response = await caller.http.get(path, headers=headers, params=params)
@@ -160,38 +164,30 @@ async def read(caller: Caller, path: str, purpose: str | None = None, **params: 
 
 
 async def test_every_read_through_the_api_has_exactly_one_access_log_entry(
-    app: FastAPI, http: httpx.AsyncClient, make_token: TokenFactory, pool: asyncpg.Pool
+    app: FastAPI,
+    http: httpx.AsyncClient,
+    parties: Parties,
+    make_token: TokenFactory,
+    pool: asyncpg.Pool,
 ) -> None:
     # A GET route added without being classified here fails this test until it is.
     assert get_routes(app) == set(SINGLE_PATHWAY_READS) | LIST_READS | NOT_PERSON_DATA
     recorder = ReadRecorder(app)
     http.event_hooks = {"request": [], "response": [recorder]}
-    coordinator = Caller(http, await make_token("caseworker", MUNICIPALITY, CW))
+    coordinator, hospital, municipality = (
+        parties.coordinator,
+        parties.hospital,
+        parties.municipality,
+    )
+    ips, stranger, auditor = parties.ips, parties.stranger, parties.auditor
     other_coordinator = Caller(http, await make_token("caseworker", OTHER, OTHER_CW))
-    hospital = Caller(http, await make_token("agency", HOSPITAL, "ward-1"))
-    municipality = Caller(http, await make_token("agency", MUNICIPALITY, "intake-1"))
-    ips = Caller(http, await make_token("agency", IPS, "es-1"))
-    stranger = Caller(http, await make_token("agency", OTHER))
-    auditor = Caller(http, await make_token("auditor", "org-inspectorate", "aud-1"))
     anonymous = Caller(http, "not-a-token")
 
     # A route: opened, admitted, discharged, consent, a handover to the municipality.
-    opening = {
-        "type": "OpenPathway",
-        "actor": CW,
-        "pathway_id": P,
-        "template_id": "nl",
-        "template_version": 1,
-        "coordinator_id": CW,
-        "coordinator_org": MUNICIPALITY,
-        "supervisor_id": "sup-0001",
-        "entry_channel": "hospital",
-        "tracks": {"clinical": HOSPITAL},
-    }
-    opened = await coordinator.post("/caseworker/pathways", opening)
+    opened = await coordinator.post("/caseworker/pathways", opening(P))
     assert opened.status_code == 201, opened.text
     # A second pathway that is only ever listed (in the caseload), never read on its own.
-    second = await coordinator.post("/caseworker/pathways", {**opening, "pathway_id": P2})
+    second = await coordinator.post("/caseworker/pathways", opening(P2))
     assert second.status_code == 201, second.text
     for body in (
         command("RecordAdmission", hospital_org=HOSPITAL, ward_type="acute"),

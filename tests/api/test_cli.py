@@ -14,10 +14,9 @@ import asyncpg
 import httpx
 from fhir.resources.R4B.bundle import Bundle
 
-from tests.api.conftest import Caller
+from tests.api.conftest import CW, MUNICIPALITY, Caller, opening
 
 ROOT = Path(__file__).resolve().parents[2]
-CW, ORG = "cw-0001", "org-nl-municipality-1"
 
 
 async def pathways(
@@ -49,7 +48,7 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
         "--role",
         "caseworker",
         "--organisation",
-        ORG,
+        MUNICIPALITY,
         "--subject",
         CW,
         "--expires-in",
@@ -61,21 +60,7 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
     assert issued["role"] == "caseworker"
     assert issued["subject_id"] == CW
     coordinator = Caller(http, issued["token"])
-    opened = await coordinator.post(
-        "/caseworker/pathways",
-        {
-            "type": "OpenPathway",
-            "actor": CW,
-            "pathway_id": "p-cli-0001",
-            "template_id": "nl",
-            "template_version": 1,
-            "coordinator_id": CW,
-            "coordinator_org": ORG,
-            "supervisor_id": "sup-0001",
-            "entry_channel": "hospital",
-            "tracks": {"clinical": "org-nl-hospital-1"},
-        },
-    )
+    opened = await coordinator.post("/caseworker/pathways", opening("p-cli-0001"))
     assert opened.status_code == 201, opened.text
 
     bad = await pathways(
@@ -87,7 +72,7 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
         "--role",
         "caseworker",
         "--organisation",
-        ORG,
+        MUNICIPALITY,
     )
     assert bad.returncode == 2
     assert "--subject is required" in bad.stderr

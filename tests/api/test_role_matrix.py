@@ -6,23 +6,10 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from tests.api.conftest import Caller, TokenFactory, project
+from tests.api.conftest import CW, MUNICIPALITY, Parties, opening, project
 
 P = "p-matrix-01"
-HOSPITAL, MUNICIPALITY = "org-nl-hospital-1", "org-nl-municipality-1"
-CW = "cw-0001"
-OPEN = {
-    "type": "OpenPathway",
-    "actor": CW,
-    "pathway_id": P,
-    "template_id": "nl",
-    "template_version": 1,
-    "coordinator_id": CW,
-    "coordinator_org": MUNICIPALITY,
-    "supervisor_id": "sup-0001",
-    "entry_channel": "hospital",
-    "tracks": {"clinical": HOSPITAL},
-}
+OPEN = opening(P)
 H = f"/agency/pathways/{P}/handovers/h-1"
 ANYONE = {"agency", "caseworker", "auditor", "admin", None}
 
@@ -119,13 +106,13 @@ def test_the_matrix_covers_every_endpoint_of_the_openapi_document(app: FastAPI) 
 
 
 async def test_every_role_on_every_endpoint_is_allowed_or_denied_as_the_matrix_says(
-    http: httpx.AsyncClient, make_token: TokenFactory, pool: asyncpg.Pool
+    http: httpx.AsyncClient, parties: Parties, pool: asyncpg.Pool
 ) -> None:
     callers = {
-        "agency": Caller(http, await make_token("agency", HOSPITAL, "ward-1")),
-        "caseworker": Caller(http, await make_token("caseworker", MUNICIPALITY, CW)),
-        "auditor": Caller(http, await make_token("auditor", "org-inspectorate", "aud-1")),
-        "admin": Caller(http, await make_token("admin", "org-operator", "ops-1")),
+        "agency": parties.hospital,
+        "caseworker": parties.coordinator,
+        "auditor": parties.auditor,
+        "admin": parties.admin,
     }
     opened = await callers["caseworker"].post("/caseworker/pathways", OPEN)
     assert opened.status_code == 201, opened.text
@@ -154,11 +141,10 @@ async def test_every_role_on_every_endpoint_is_allowed_or_denied_as_the_matrix_s
     assert len(outcomes) == len(MATRIX) * 5
 
 
-async def test_nobody_can_change_history(http: httpx.AsyncClient, make_token: TokenFactory) -> None:
-    auditor = Caller(http, await make_token("auditor", "org-inspectorate", "aud-1"))
+async def test_nobody_can_change_history(http: httpx.AsyncClient, parties: Parties) -> None:
     for method in ("PUT", "PATCH", "DELETE"):
         response = await http.request(
-            method, f"/audit/pathways/{P}/history", headers=auditor.headers()
+            method, f"/audit/pathways/{P}/history", headers=parties.auditor.headers()
         )
         assert response.status_code == 405
         assert response.json()["error"]["code"] == "method_not_allowed"

@@ -6,47 +6,34 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 from fhir.resources.R4B.bundle import Bundle
 
-from tests.api.conftest import Caller, TokenFactory, access_log_count, project
+from tests.api.conftest import (
+    HOSPITAL,
+    IPS,
+    MUNICIPALITY,
+    Parties,
+    access_log_count,
+    command,
+    opening,
+    project,
+)
 
 P = "p-e2e-0001"
-HOSPITAL, MUNICIPALITY, IPS = "org-nl-hospital-1", "org-nl-municipality-1", "org-nl-ips-1"
-OTHER = "org-nl-municipality-2"
-CW = "cw-0001"
-
-
-def command(type_: str, **fields: Any) -> dict[str, Any]:
-    return {"type": type_, "actor": CW, **fields}
 
 
 async def test_a_route_through_the_api_is_replayed_and_exported_by_an_auditor(
-    http: httpx.AsyncClient, make_token: TokenFactory, pool: asyncpg.Pool
+    parties: Parties, pool: asyncpg.Pool
 ) -> None:
-    coordinator = Caller(http, await make_token("caseworker", MUNICIPALITY, CW))
-    hospital = Caller(http, await make_token("agency", HOSPITAL, "ward-1"))
-    municipality = Caller(http, await make_token("agency", MUNICIPALITY, "intake-1"))
-    ips = Caller(http, await make_token("agency", IPS, "es-1"))
-    stranger = Caller(http, await make_token("agency", OTHER))
-    auditor = Caller(http, await make_token("auditor", "org-inspectorate", "aud-1"))
+    coordinator, hospital, municipality = (
+        parties.coordinator,
+        parties.hospital,
+        parties.municipality,
+    )
+    ips, stranger, auditor = parties.ips, parties.stranger, parties.auditor
     now = datetime.now(UTC)
 
-    opened = await coordinator.post(
-        "/caseworker/pathways",
-        {
-            "type": "OpenPathway",
-            "actor": CW,
-            "pathway_id": P,
-            "template_id": "nl",
-            "template_version": 1,
-            "coordinator_id": CW,
-            "coordinator_org": MUNICIPALITY,
-            "supervisor_id": "sup-0001",
-            "entry_channel": "hospital",
-            "tracks": {"clinical": HOSPITAL},
-        },
-    )
+    opened = await coordinator.post("/caseworker/pathways", opening(P))
     assert opened.status_code == 201, opened.text
     assert opened.json()["stream_version"] >= 1
 

@@ -8,21 +8,9 @@ import asyncpg
 import httpx
 
 from api.auth.tokens import revoke_token, token_hash
-from tests.api.conftest import Caller, TokenFactory
+from tests.api.conftest import CW, MUNICIPALITY, Caller, TokenFactory, opening
 
-CW, ORG = "cw-0001", "org-nl-municipality-1"
-OPEN = {
-    "type": "OpenPathway",
-    "actor": CW,
-    "pathway_id": "p-idem-001",
-    "template_id": "nl",
-    "template_version": 1,
-    "coordinator_id": CW,
-    "coordinator_org": ORG,
-    "supervisor_id": "sup-0001",
-    "entry_channel": "hospital",
-    "tracks": {"clinical": "org-nl-hospital-1"},
-}
+OPEN = opening("p-idem-001")
 
 
 async def test_a_revoked_or_expired_token_is_refused_and_only_its_hash_is_stored(
@@ -53,7 +41,7 @@ async def test_a_revoked_or_expired_token_is_refused_and_only_its_hash_is_stored
 async def test_a_retry_with_the_same_key_returns_the_first_response_and_acts_once(
     http: httpx.AsyncClient, make_token: TokenFactory, pool: asyncpg.Pool
 ) -> None:
-    coordinator = Caller(http, await make_token("caseworker", ORG, CW))
+    coordinator = Caller(http, await make_token("caseworker", MUNICIPALITY, CW))
     assert (
         await coordinator.post("/caseworker/pathways", OPEN, key="open-0001")
     ).status_code == 201
@@ -82,13 +70,13 @@ async def test_a_retry_with_the_same_key_returns_the_first_response_and_acts_onc
 async def test_a_refused_command_names_the_rule_and_writes_nothing(
     http: httpx.AsyncClient, make_token: TokenFactory, pool: asyncpg.Pool
 ) -> None:
-    coordinator = Caller(http, await make_token("caseworker", ORG, CW))
+    coordinator = Caller(http, await make_token("caseworker", MUNICIPALITY, CW))
     opened = await coordinator.post("/caseworker/pathways", {**OPEN, "pathway_id": "p-idem-002"})
     assert opened.status_code == 201, opened.text
     before = await pool.fetchval("SELECT count(*) FROM eventstore.events")
     unknown = await coordinator.post(
         "/caseworker/pathways/p-idem-002/commands",
-        {"type": "AcceptHandover", "actor": CW, "handover_id": "h-none", "by_org": ORG},
+        {"type": "AcceptHandover", "actor": CW, "handover_id": "h-none", "by_org": MUNICIPALITY},
     )
     assert unknown.status_code == 404, unknown.text
     assert unknown.json()["error"]["code"] == "unknown_entity"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +38,27 @@ def run_cli(tmp_path: Path) -> RunCli:
         )
 
     return run
+
+
+RunBench = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def run_bench(run_cli: RunCli, database_url: str, temporal_address: str) -> RunBench:
+    """Run ``pathways bench TARGET OPTIONS --json`` on the test's services; its parsed report."""
+
+    def run(target: str, *options: str, timeout: float) -> dict[str, Any]:
+        env = {"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
+        result = run_cli("bench", target, *options, "--json", env=env, timeout=timeout)
+        assert result.returncode == 0, result.stderr[-2000:]
+        report: dict[str, Any] = json.loads(result.stdout)
+        return report
+
+    return run
+
+
+def assert_percentiles_ordered(figures: dict[str, Any]) -> None:
+    """Latency percentiles of a bench phase are positive and do not decrease."""
+    assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+    if "max_ms" in figures:
+        assert figures["p99_ms"] <= figures["max_ms"]

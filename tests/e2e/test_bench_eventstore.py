@@ -25,7 +25,9 @@ def test_quick_bench_reports_every_workload_with_positive_figures(
     for workload in ("append_1", "append_8"):
         assert workloads[workload].keys() >= APPEND_CONTENDERS
     assert {"pathways", "copy"} <= workloads["batch_100"].keys()
-    assert {"pathways", "read_stream_only"} <= workloads["replay"].keys()
+    assert {"pathways", "read_stream+from_payload", "read_stream_only"} <= workloads[
+        "replay"
+    ].keys()
     assert workloads["verify"]["events_checked"] > 0
     for contenders in workloads.values():
         for figure in contenders.values():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import asyncpg
 import pytest
 
 from eventstore import PostgresEventStore, RecordedEvent, Subscription
 from eventstore.connections import Connection
+from eventstore.subscriptions import NOTIFY_CHANNEL
+from eventstore.wakeups import WakeUps
 from tests.integration.eventstore.factories import new_event, stream_name
 
 
@@ -136,3 +139,101 @@ async def test_lag_counts_unhandled_events_and_names_the_transaction_holding_rea
         assert held.events_behind == 11
         assert await subscription.catch_up() == 10  # the event behind the horizon waits
     assert await subscription.catch_up() == 1
+
+
+async def project_batch(connection: Connection, events: Sequence[RecordedEvent]) -> None:
+    await connection.executemany(
+        "INSERT INTO projection VALUES ($1, $2, $3)",
+        [(e.event_id, e.stream_id, e.payload.get("n")) for e in events],
+    )
+
+
+async def test_a_batch_handler_gets_whole_batches_in_commit_order(
+    store: PostgresEventStore, pool: asyncpg.Pool, projection: str
+) -> None:
+    first, second = stream_name(), stream_name()
+    await store.append(first, [new_event(n=n) for n in range(4)])
+    await store.append(second, [new_event(n=n) for n in range(3)])
+    await store.append(first, [new_event(n=4)])
+    batches: list[list[int]] = []
+
+    async def handle(connection: Connection, events: Sequence[RecordedEvent]) -> None:
+        batches.append([e.position for e in events])
+        await project_batch(connection, events)
+
+    handled = await Subscription(store, "batched", batch_handler=handle, batch_size=3).catch_up()
+
+    in_commit_order = [e.position async for e in store.read_all()]
+    assert handled == 8
+    assert [len(b) for b in batches] == [3, 3, 2]
+    assert [p for b in batches for p in b] == in_commit_order
+    assert await projected(pool) == 8
+
+
+async def test_a_failing_batch_handler_rolls_back_the_batch_and_its_checkpoint(
+    store: PostgresEventStore, pool: asyncpg.Pool, projection: str
+) -> None:
+    await store.append(stream_name(), [new_event(n=n) for n in range(5)])
+
+    async def writes_then_fails(connection: Connection, events: Sequence[RecordedEvent]) -> None:
+        await project_batch(connection, events)
+        raise RuntimeError("handler bug")
+
+    failing = Subscription(store, "batch-model", batch_handler=writes_then_fails, batch_size=2)
+    with pytest.raises(RuntimeError, match="handler bug"):
+        await failing.catch_up()
+    assert await projected(pool) == 0
+    assert (await failing.checkpoint()).position == 0
+
+    # Delivered again from the same checkpoint (at least once); effects land exactly once.
+    fixed = Subscription(store, "batch-model", batch_handler=project_batch, batch_size=2)
+    assert await fixed.catch_up() == 5
+    assert await projected(pool) == 5
+
+
+async def test_competing_batch_instances_never_handle_a_batch_twice(
+    store: PostgresEventStore, pool: asyncpg.Pool, projection: str
+) -> None:
+    for _ in range(10):
+        await store.append(stream_name(), [new_event(n=n) for n in range(5)])
+    instances = [
+        Subscription(store, "shared-batches", batch_handler=project_batch, batch_size=4)
+        for _ in range(3)
+    ]
+
+    await asyncio.gather(*(instance.catch_up() for instance in instances))
+
+    assert await projected(pool) == 50
+
+
+def test_a_subscription_takes_exactly_one_kind_of_handler(store: PostgresEventStore) -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        Subscription(store, "neither")
+    with pytest.raises(ValueError, match="exactly one"):
+        Subscription(store, "both", project, batch_handler=project_batch)
+
+
+async def test_wake_ups_coalesce_appends_and_follow_every_one(pool: asyncpg.Pool) -> None:
+    received: list[str] = []
+
+    def on_notification(*args: Any) -> None:
+        received.append(args[2])
+
+    listener = await pool.acquire()
+    await listener.add_listener(NOTIFY_CHANNEL, on_notification)
+    try:
+        wake_ups = WakeUps(pool, delay=0.05)
+        for _ in range(10):
+            wake_ups.appended()
+        await wake_ups.flush()
+        await eventually(lambda: _true(len(received) == 1))
+        wake_ups.appended()  # an append after the wake-up went out gets one of its own
+        await wake_ups.flush()
+        await eventually(lambda: _true(len(received) == 2))
+    finally:
+        await listener.remove_listener(NOTIFY_CHANNEL, on_notification)
+        await pool.release(listener)
+
+
+async def _true(value: bool) -> bool:
+    return value
