@@ -30,7 +30,7 @@ from api.runtime import ApiRuntime
 from domain import Command, DomainError, PathwayState, decide, fold, from_payload, load_template
 from domain import errors as domain_errors
 from eventstore import PostgresEventStore, RecordedEvent, UnknownPosition
-from workers.pathway_client import execute, pathway_handle
+from workers.pathway_client import execute, pathway_handle, workflow_not_ready
 from workflows.inputs import PATHWAY_ID_PATTERN, CommandOutcome, EventRef, stream_id
 
 # Which refusals are a conflict with the pathway's current state (retrying later may succeed)
@@ -170,6 +170,8 @@ async def send_command(
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ConflictError("the pathway is closed", code="pathway_state") from exc
+        if workflow_not_ready(exc):
+            raise UnavailableError("the pathway is recovering from a worker restart") from exc
         raise UnavailableError("Temporal is unavailable") from exc
 
 

@@ -7,7 +7,11 @@ it), with a unique task queue per test. Nothing here is a mock.
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -84,3 +88,24 @@ async def temporal_client(temporal_address: str) -> Client:
 def task_queue() -> str:
     """A task queue of this test's own, so workers of other tests never take its tasks."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+EXIT_GRACE_SECONDS = 120
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Make sure the process ends once the results are in.
+
+    A thread or child left behind by a failed test could otherwise keep the interpreter from
+    exiting, and CI would wait for it until its own time limit. If the process still runs
+    ``EXIT_GRACE_SECONDS`` after the session, every thread's stack is printed and it exits with
+    the session's own status.
+    """
+
+    def _exit_if_stuck() -> None:
+        threading.Event().wait(EXIT_GRACE_SECONDS)
+        print(f"\ntest process still running {EXIT_GRACE_SECONDS}s after the session; stacks:")
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        os._exit(int(exitstatus))
+
+    threading.Thread(target=_exit_if_stuck, name="exit-watchdog", daemon=True).start()

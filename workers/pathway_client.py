@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain import Command, load_template
 from domain.commands.pathway import OpenPathway
@@ -54,4 +55,15 @@ async def execute(
         PathwayWorkflow.execute,
         CommandRequest(command=command),
         id=update_id,
+    )
+
+
+def workflow_not_ready(exc: RPCError) -> bool:
+    """Temporal refused an update because the pathway's workflow task is being retried.
+
+    That happens while a crashed or overloaded worker's task waits out its timeout; once a live
+    worker takes the task, the same update (same update id) goes through. Callers retry it.
+    """
+    return exc.status is RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.type_url.endswith("WorkflowNotReadyFailure") for detail in exc.grpc_status.details
     )

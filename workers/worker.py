@@ -25,6 +25,16 @@ log = structlog.get_logger()
 
 WORKFLOWS: Sequence[type] = (PathwayWorkflow,)
 
+WORKFLOW_TASK_SLOTS = 16
+"""Workflow tasks a worker takes from Temporal at once (the SDK's default is 100).
+
+Why fewer: workflow code runs under the GIL, so tasks taken beyond what one core works through
+only wait inside the worker, and that wait counts against each task's 10-second timeout. After a
+restart, when every pathway replays its history, a worker holding 100 tasks on two cores let
+tasks run past 5 seconds and some time out, and Temporal then refuses updates to those pathways
+until the retry. Tasks left on the server wait without a clock running.
+"""
+
 
 async def prepare_database(pool: asyncpg.Pool) -> list[str]:
     """Bring the event store, the delivery tables and the API's tables (tokens, access log,
@@ -49,6 +59,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Work
     return Worker(
         client,
         task_queue=task_queue,
+        max_concurrent_workflow_tasks=WORKFLOW_TASK_SLOTS,
         workflows=list(WORKFLOWS),
         activities=[
             store_activities.append_events,

@@ -17,7 +17,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import Command
 from domain.commands.pathway import OpenPathway
-from workers.pathway_client import PathwayHandle, execute, open_pathway, pathway_handle
+from workers.pathway_client import (
+    PathwayHandle,
+    execute,
+    open_pathway,
+    pathway_handle,
+    workflow_not_ready,
+)
 
 # Transport failures a caller retries; anything else (a refused command, a bad request) is final.
 RETRYABLE = frozenset(
@@ -29,6 +35,16 @@ RETRYABLE = frozenset(
         RPCStatusCode.ABORTED,
     }
 )
+
+
+def retryable(exc: RPCError) -> bool:
+    """A transport failure, or a workflow whose task is being retried after a worker died.
+
+    While a crashed worker's workflow task waits out its timeout, Temporal refuses updates with
+    FAILED_PRECONDITION (``WorkflowNotReadyFailure``); once a live worker takes the task, the same
+    update goes through.
+    """
+    return exc.status in RETRYABLE or workflow_not_ready(exc)
 
 
 @dataclass
@@ -57,9 +73,10 @@ class CommandDriver:
             except WorkflowAlreadyStartedError:
                 return pathway_handle(self._client, command.pathway_id)
             except TimeoutError:
+                _raise_if_cancelled()
                 self.stats.retries["open_timeout"] += 1
             except RPCError as exc:
-                if exc.status not in RETRYABLE:
+                if not retryable(exc):
                     raise
                 self.stats.retries[f"open_{exc.status.name}"] += 1
             await asyncio.sleep(self._pause_seconds)
@@ -71,12 +88,22 @@ class CommandDriver:
                 async with asyncio.timeout(self._attempt_seconds):
                     await execute(handle, command, update_id=update_id)
             except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+                # The SDK turns a cancelled update call into this error: if it was this task that
+                # was cancelled (not the attempt timing out), stop instead of retrying forever.
+                _raise_if_cancelled()
                 self.stats.retries["timeout"] += 1
             except RPCError as exc:
-                if exc.status not in RETRYABLE:
+                if not retryable(exc):
                     raise
                 self.stats.retries[exc.status.name] += 1
             else:
                 self.stats.answered += 1
                 return
             await asyncio.sleep(self._pause_seconds)
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation of the current task that a library reported as another error."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -34,6 +34,7 @@ from workflows.inputs import stream_id
 
 PATHWAYS = 200
 KILLS = 4
+STALL_SECONDS = 240  # the longest the route may make no progress before the test gives up
 TEMPLATE = "nl"
 
 pytestmark = pytest.mark.slow
@@ -66,8 +67,9 @@ async def _kill_at_random_moments(
     """SIGKILL the worker ``KILLS`` times at random points of progress; returns commands pending."""
     pending_at_kill: list[int] = []
     for fraction in sorted(rng.uniform(0.1, 0.8) for _ in range(KILLS)):
-        while driver.stats.answered < fraction * total:  # noqa: ASYNC110 - progress of other tasks
-            await asyncio.sleep(0.05)
+        async with asyncio.timeout(STALL_SECONDS):
+            while driver.stats.answered < fraction * total:  # noqa: ASYNC110 - other tasks' progress
+                await asyncio.sleep(0.05)
         await asyncio.sleep(rng.uniform(0, 0.5))
         pending_at_kill.append(total - driver.stats.answered)
         worker.kill()
@@ -86,6 +88,7 @@ async def test_killed_workers_lose_no_event_and_write_none_twice(
     tmp_path: Path,
 ) -> None:
     seed = random.randrange(2**32)
+    print(f"seed {seed}")
     rng = random.Random(seed)
     now = datetime.now(UTC)
     worker = WorkerProcess(
@@ -113,13 +116,17 @@ async def test_killed_workers_lose_no_event_and_write_none_twice(
             *(_drive(driver, r, commands[r.pathway_id], start=start) for r in routes)
         )
         start.set()
-        pending_at_kill = await _kill_at_random_moments(worker, driver, total, rng)
-        async with asyncio.timeout(300):
-            await drivers
+        try:
+            pending_at_kill = await _kill_at_random_moments(worker, driver, total, rng)
+            async with asyncio.timeout(300):
+                await drivers
+        finally:
+            drivers.cancel()
+            await asyncio.gather(drivers, return_exceptions=True)
         await _check_every_stream(routes, commands, now, PostgresEventStore(pool), pool)
     finally:
         code = worker.stop()
-    print(f"seed {seed}; commands pending at each kill {pending_at_kill}; {driver.stats}")
+    print(f"commands pending at each kill {pending_at_kill}; {driver.stats}")
     assert worker.kills == KILLS
     assert all(pending > 0 for pending in pending_at_kill), pending_at_kill
     assert code == 0, worker.tail()
