@@ -44,7 +44,7 @@ from workers.pathway_client import execute
 from workers.services import open_services
 from workers.settings import Settings
 from workers.temporal_client import connect_temporal, route_core_logs_to_python
-from workers.worker import build_worker, prepare_database
+from workers.worker import WORKFLOW_TASK_SLOTS, build_worker, prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = "nl"  # clocks in days: no deadline fires while the bench runs
@@ -193,7 +193,14 @@ async def _timed_rounds(
 
 
 async def _baseline(client: Client, queue: str, run: str, n: int) -> Phase:
-    async with Worker(client, task_queue=queue, workflows=[BaselineWorkflow], activities=[noop]):
+    # Tuned as the product's worker is, so the ratio measures the domain and the store only.
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BaselineWorkflow],
+        activities=[noop],
+        max_concurrent_workflow_tasks=WORKFLOW_TASK_SLOTS,
+    ):
         handles = await asyncio.gather(
             *(
                 client.start_workflow(
