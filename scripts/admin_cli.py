@@ -1,4 +1,4 @@
-"""``pathways admin token create | revoke | list``: API bearer tokens for scripted use."""
+"""``pathways admin token create | revoke | list`` (API bearer tokens) and ``admin erase``."""
 
 from __future__ import annotations
 
@@ -69,4 +69,49 @@ async def token_command(args: argparse.Namespace, settings: object) -> int:
                 f"{t.token_id} {t.role.value:<10} {t.organisation_id}/{t.subject_id} {state}"
                 f" expires {t.expires_at.isoformat()}"
             )
+    return 0
+
+
+async def erase_command(args: argparse.Namespace, settings: object) -> int:
+    """``pathways admin erase PATHWAY --actor ID``: exit 0, 1 (refused or unknown) or 2 (bad id)."""
+    from eventstore import PostgresEventStore, create_pool
+    from workers.erasure import ErasureRefusedError, InvalidErasureError, erase_pathway
+    from workers.services import open_services
+    from workers.settings import Settings
+    from workers.temporal_client import connect_temporal
+    from workers.worker import prepare_database
+
+    assert isinstance(settings, Settings)
+    async with open_services(
+        settings, progress=lambda line: print(line, file=sys.stderr)
+    ) as services:
+        pool = await create_pool(services.database_url)
+        try:
+            await prepare_database(pool)
+            client = await connect_temporal(settings, services.temporal_address)
+            try:
+                report = await erase_pathway(
+                    PostgresEventStore(pool),
+                    client,
+                    args.pathway_id,
+                    actor=args.actor,
+                    wait_seconds=args.wait,
+                )
+            except ErasureRefusedError as exc:
+                print(f"pathways: {exc}", file=sys.stderr)
+                return 2 if isinstance(exc, InvalidErasureError) else 1
+        finally:
+            await pool.close()
+    if args.json:
+        print(report.model_dump_json())
+    else:
+        temporal = {
+            True: "deleted from Temporal",
+            False: f"not yet gone from Temporal after {args.wait:g}s (it deletes asynchronously)",
+            None: "deletion requested from Temporal",
+        }[report.temporal_history_gone]
+        print(
+            f"erased: {report.pathway_id}; personal fields now read as erased; "
+            f"{report.workflow_runs_deleted} workflow run(s) {temporal}"
+        )
     return 0

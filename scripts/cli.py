@@ -92,6 +92,22 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     revoke.add_argument("--json", action="store_true")
     listing = token_actions.add_parser("list", help="tokens without their secrets")
     listing.add_argument("--json", action="store_true")
+    erase = admin_things.add_parser(
+        "erase",
+        help="erase a closed pathway's personal data (event store key and Temporal history)",
+    )
+    erase.add_argument("pathway_id", metavar="PATHWAY")
+    erase.add_argument(
+        "--actor", required=True, help="pseudonymous id of who erases (recorded in the history)"
+    )
+    erase.add_argument(
+        "--wait",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="wait for Temporal to have deleted the history (default 120; 0: do not wait)",
+    )
+    erase.add_argument("--json", action="store_true")
     projections = commands.add_parser("projections", help="read models of the API")
     projections.add_argument("action", choices=["rebuild"])
     projections.add_argument("--json", action="store_true")
@@ -177,8 +193,10 @@ def _dispatch_api(args: argparse.Namespace, settings: object) -> int:
         serve(settings)
         return EXIT_OK
     if args.command == "admin":
-        from scripts.admin_cli import token_command
+        from scripts.admin_cli import erase_command, token_command
 
+        if args.thing == "erase":
+            return asyncio.run(erase_command(args, settings))
         return asyncio.run(token_command(args, settings))
     if args.command == "projections":
         return asyncio.run(_projections(args, settings))

@@ -1,0 +1,176 @@
+"""Erasing a closed pathway leaves the person's words nowhere: not in PostgreSQL, not in Temporal.
+
+The person's own words reach the workflow as update arguments, so before the erasure they are in
+Temporal's history in the clear as well as (encrypted) in the event store. After
+``pathways admin erase`` the event store reads them back as the redaction marker and still
+verifies, no table of the database holds them, and every run of the workflow is deleted from
+Temporal. An open pathway is refused and left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.commands import ClosePathway, RecordWorkAspiration
+from domain.state import CloseReason
+from eventstore import ERASED, PostgresEventStore, verify
+from scripts.scenarios import COORDINATOR, Route
+from workers.erasure import (
+    ErasureRefusedError,
+    InvalidErasureError,
+    PathwayNotFoundError,
+    erase_pathway,
+)
+from workflows.inputs import stream_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _closed_pathway(client: Client, task_queue: str, words: str) -> Route:
+    """A pathway that recorded the person's words, then closed; its workflow has ended."""
+    route = await _open_pathway(client, task_queue, words)
+    await route.do(
+        ClosePathway(
+            actor=COORDINATOR, reason=CloseReason.PERSON_REQUEST, person_view=f"thanks, {words}"
+        )
+    )
+    assert route.handle is not None
+    await route.handle.result()
+    return route
+
+
+async def _open_pathway(client: Client, task_queue: str, words: str) -> Route:
+    route = Route(client, task_queue, f"p-erase-{uuid.uuid4().hex[:10]}", "fast")
+    await route.open()
+    await route.do(RecordWorkAspiration(actor=COORDINATOR, text=f"work as a {words}"))
+    return route
+
+
+async def _tables_containing(pool: asyncpg.Pool, needle: str) -> list[str]:
+    """Every table of the database (all schemas but the catalogs) with a row holding ``needle``."""
+    async with pool.acquire() as connection:
+        tables = await connection.fetch(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        )
+        assert len(tables) > 5  # the store's, the delivery tables and the API's
+        found = []
+        for table in tables:
+            name = f'"{table["schemaname"]}"."{table["tablename"]}"'
+            if await connection.fetchval(
+                f"SELECT count(*) FROM {name} t WHERE t::text LIKE $1", f"%{needle}%"
+            ):
+                found.append(name)
+    return found
+
+
+async def test_a_closed_pathway_is_erased_from_the_store_and_from_temporal(
+    temporal_client: Client, running_worker: PostgresEventStore, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    words = f"gardener-{uuid.uuid4().hex}"
+    route = await _closed_pathway(temporal_client, task_queue, words)
+    assert route.handle is not None
+    history = await route.handle.fetch_history()
+    # The proto text form shows payload bytes as they are stored (JSON, not base64).
+    assert words in str(history.events), "the update arguments carry the person's words"
+    stream = stream_id(route.pathway_id)
+    before = await running_worker.read_stream(stream)
+    assert words in before[-2].payload["text"]
+
+    report = await erase_pathway(
+        running_worker, temporal_client, route.pathway_id, actor="dpo-1", wait_seconds=150
+    )
+
+    assert report.workflow_runs_deleted == 1
+    assert report.temporal_history_gone is True
+    assert report.events_in_stream == len(before) + 1
+    with pytest.raises(RPCError) as gone:
+        await route.handle.fetch_history()
+    assert gone.value.status is RPCStatusCode.NOT_FOUND
+    after = await running_worker.read_stream(stream)
+    assert after[-3].payload["text"] == ERASED
+    assert after[-2].payload["person_view"] == ERASED
+    assert after[-1].type == "PersonalDataErased"
+    assert after[-1].metadata.actor == "dpo-1"
+    assert await _tables_containing(pool, words) == []
+    assert (await verify(pool)).ok
+
+    again = await erase_pathway(running_worker, temporal_client, route.pathway_id, actor="dpo-1")
+    assert (again.workflow_runs_deleted, again.temporal_history_gone) == (0, None)
+    assert again.events_in_stream == report.events_in_stream
+
+
+async def test_an_open_pathway_or_a_bad_id_is_refused_and_nothing_changes(
+    temporal_client: Client, running_worker: PostgresEventStore, task_queue: str
+) -> None:
+    words = f"baker-{uuid.uuid4().hex}"
+    route = await _open_pathway(temporal_client, task_queue, words)
+    stream = stream_id(route.pathway_id)
+    before = await running_worker.read_stream(stream)
+
+    with pytest.raises(ErasureRefusedError, match="still open: close it first"):
+        await erase_pathway(running_worker, temporal_client, route.pathway_id, actor="dpo-1")
+    with pytest.raises(PathwayNotFoundError, match="no pathway p-never-opened"):
+        await erase_pathway(running_worker, temporal_client, "p-never-opened", actor="dpo-1")
+    with pytest.raises(InvalidErasureError, match="not a pathway id"):
+        await erase_pathway(running_worker, temporal_client, "Robert'; --", actor="dpo-1")
+    with pytest.raises(InvalidErasureError, match="not a pseudonymous actor id"):
+        await erase_pathway(running_worker, temporal_client, route.pathway_id, actor="J. Doe")
+
+    assert await running_worker.read_stream(stream) == before
+    assert words in before[-1].payload["text"]
+    assert route.handle is not None
+    description = await route.handle.describe()
+    assert description.status is WorkflowExecutionStatus.RUNNING
+
+
+def _erase_cli(
+    pathway_id: str, *, database_url: str, temporal_address: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
+    env |= {"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
+    command = ["admin", "erase", pathway_id, "--actor", "dpo-1", "--wait", "0", "--json"]
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.cli", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_the_command_line_erases_once_and_names_what_it_refuses(
+    temporal_client: Client,
+    running_worker: PostgresEventStore,
+    task_queue: str,
+    database_url: str,
+    temporal_address: str,
+) -> None:
+    route = await _closed_pathway(temporal_client, task_queue, f"welder-{uuid.uuid4().hex}")
+    where = {"database_url": database_url, "temporal_address": temporal_address}
+
+    erased = await asyncio.to_thread(_erase_cli, route.pathway_id, **where)
+    assert erased.returncode == 0, erased.stderr
+    report = json.loads(erased.stdout)
+    assert (report["workflow_runs_deleted"], report["temporal_history_gone"]) == (1, None)
+
+    unknown = await asyncio.to_thread(_erase_cli, "p-never-opened", **where)
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr.strip() == "pathways: no pathway p-never-opened"
+
+    malformed = await asyncio.to_thread(_erase_cli, "NOT AN ID", **where)
+    assert (malformed.returncode, malformed.stdout) == (2, "")
+    assert "not a pathway id" in malformed.stderr
