@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -44,6 +46,7 @@ from eventstore.tracing import (
     tracer,
 )
 from eventstore.typed import TYPED_COLUMNS, EventModels, TypedEvent, decode_typed
+from eventstore.typed_copy import TypedBatches, copy_query
 from eventstore.upcasting import UpcasterRegistry
 from eventstore.verification import VerificationReport, verify
 from eventstore.wakeups import WakeUps
@@ -89,7 +92,20 @@ _READ_STREAM_TYPED_SQL = f"""
       AND ($4::xid8 IS NULL OR (transaction_id, position) <= ($4::xid8, $5::bigint))
       AND ($6::text[] IS NULL OR type = ANY ($6::text[]))
     ORDER BY version
+    LIMIT $7
 """  # noqa: S608 - TYPED_COLUMNS is a constant, values are parameters
+
+_READ_VERSIONS_TYPED_SQL = f"""
+    SELECT {TYPED_COLUMNS}
+    FROM eventstore.events
+    WHERE stream_id = $1 AND version = ANY ($2::integer[])
+    ORDER BY version
+"""  # noqa: S608 - TYPED_COLUMNS is a constant, values are parameters
+
+_TYPED_FIRST_ROWS = 1000
+"""A typed read takes up to this many events as rows; the rest of a longer stream comes as
+batches through COPY (``eventstore.typed_copy``), which costs a statement planned per call."""
+_typed_version = attrgetter("version")
 
 _APPEND_SQL = """
     SELECT event_position, event_version
@@ -501,7 +517,8 @@ class PostgresEventStore:
 
         Same selection as ``read_stream``; each event comes back as ``TypedEvent`` whose
         ``event`` is the reader's model (see ``eventstore.typed``). Use it for replays: an event
-        at its model's current version is validated from its stored JSON text in one step.
+        at its model's current version is validated from its stored JSON text in one step, and
+        a long stream's events in batches (``eventstore.typed_copy``).
 
         Raises:
             UnknownPosition: ``as_of_position`` names no event.
@@ -522,12 +539,63 @@ class PostgresEventStore:
                 None if cursor is None else cursor.transaction_id,
                 None if cursor is None else cursor.position,
                 None if types is None else list(types),
+                _TYPED_FIRST_ROWS,
             )
-            span.set_attribute(EVENT_COUNT, len(rows))
-            # Keys only for subjects whose events actually carry ciphertext.
-            subjects = {row[8] for row in rows if row[8] is not None}
-            keys = await self._keys.keys_for_reading(subjects) if subjects else {}
-            return decode_typed(rows, stream_id, models, keys=keys, upcasters=self._upcasters)
+            events = await self._decode_typed(rows, stream_id, models)
+            if len(rows) == _TYPED_FIRST_ROWS:
+                # A second statement sees every event up to the last version read exactly as
+                # the first did (a stream's versions commit in order and never change), plus
+                # any appended since: the result is the stream as a read starting now sees it.
+                events += await self._read_typed_rest(
+                    stream_id,
+                    models,
+                    after_version=rows[-1][0],
+                    as_of_time=as_of_time,
+                    cursor=cursor,
+                    types=types,
+                )
+            span.set_attribute(EVENT_COUNT, len(events))
+            return events
+
+    async def _read_typed_rest(
+        self,
+        stream_id: str,
+        models: EventModels[T],
+        *,
+        after_version: int,
+        as_of_time: datetime | None,
+        cursor: CommitCursor | None,
+        types: Collection[str] | None,
+    ) -> list[TypedEvent[T]]:
+        query = copy_query(
+            stream_id,
+            after_version,
+            as_of_time=as_of_time,
+            cursor=None if cursor is None else (cursor.transaction_id, cursor.position),
+            types=types,
+        )
+        direct = models.direct(self._upcasters)
+        batches = TypedBatches(
+            stream_id, models, {name: version for name, (version, _) in direct.items()}
+        )
+        async with self._pool.acquire() as connection:
+            await batches.read(connection, query)
+            mark_session_untouched(connection)
+        events = batches.events
+        if batches.general:
+            rows = await self._fetch(_READ_VERSIONS_TYPED_SQL, stream_id, batches.general)
+            for event in await self._decode_typed(rows, stream_id, models):
+                index = bisect_left(events, event.version, key=_typed_version)
+                events[index] = event
+        return events
+
+    async def _decode_typed(
+        self, rows: list[asyncpg.Record], stream_id: str, models: EventModels[T]
+    ) -> list[TypedEvent[T]]:
+        # Keys only for subjects whose events actually carry ciphertext.
+        subjects = {row[8] for row in rows if row[8] is not None}
+        keys = await self._keys.keys_for_reading(subjects) if subjects else {}
+        return decode_typed(rows, stream_id, models, keys=keys, upcasters=self._upcasters)
 
     async def cursor_of(self, position: int) -> CommitCursor:
         """The commit-order cursor of the event at global ``position`` (0 is the start).

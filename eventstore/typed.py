@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from eventstore.personal_data import CIPHERTEXT_MARK, PersonalFieldReader
 from eventstore.records import collector_paused
@@ -85,6 +85,7 @@ class EventModels(Generic[T]):
     ) -> None:
         self._models = dict(models)
         self.upgrade = upgrade
+        self._list_validators: dict[str, Callable[[bytes | bytearray], list[T]]] = {}
 
     def known(self, event_type: str) -> bool:
         """Whether this reader has a model for ``event_type``."""
@@ -105,6 +106,18 @@ class EventModels(Generic[T]):
             # The model's own validator, as model_validate_json calls it, minus a Python frame.
             direct[name] = (version, model.__pydantic_validator__.validate_json)
         return direct
+
+    def list_validator(self, event_type: str) -> Callable[[bytes | bytearray], list[T]]:
+        """Validates a JSON array of payloads of ``event_type`` (a ``direct`` one) in one call.
+
+        The same validation as the model's own, once per payload; built once per type.
+        """
+        validate = self._list_validators.get(event_type)
+        if validate is None:
+            model = self._models[event_type][1]
+            validate = TypeAdapter(list[model]).validate_json  # type: ignore[valid-type]
+            self._list_validators[event_type] = validate
+        return validate
 
 
 def decode_typed(
