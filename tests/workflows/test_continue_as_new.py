@@ -5,6 +5,8 @@ A dedicated dev server suggests continue-as-new after a few hundred history even
 with thousands of history events and about a thousand stored events crosses many runs quickly.
 The product code is unchanged: it continues when the server suggests it.
 
+Closed at the end and erased, the pathway is forgotten by Temporal in every one of its runs.
+
 Each run's start event carries the state handed over by the previous run; it must equal the fold
 of exactly the events stored up to the carried stream version. After the last transition the
 workflow still takes commands and its clocks still run out and escalate.
@@ -26,16 +28,24 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import PathwayState, fold
-from domain.commands import EnrolInIps, RecordEmployerContact, RecordFollowAlongContact, StartJob
+from domain.commands import (
+    ClosePathway,
+    EnrolInIps,
+    RecordEmployerContact,
+    RecordFollowAlongContact,
+    StartJob,
+)
 from domain.employment import ContactParty
 from domain.escalation import DeadlineKind
 from domain.events import DeadlineMissed
+from domain.state import CloseReason
 from eventstore import PostgresEventStore
 from scripts.scenarios import Route, until
 from tests.workflows.command_driver import CommandDriver
 from tests.workflows.recorded import GENERATION, HISTORIES
 from tests.workflows.stored_events import folded, only, stored_events
 from workers import dev_server
+from workers.erasure import erase_pathway
 from workers.settings import Settings
 from workers.temporal_client import connect_temporal
 from workers.worker import build_worker
@@ -95,6 +105,19 @@ async def _carried(history: WorkflowHistory) -> PathwayWorkflowInput:
     (request,) = await pydantic_data_converter.decode(payloads, [PathwayWorkflowInput])
     assert isinstance(request, PathwayWorkflowInput)
     return request
+
+
+async def _erasure_reaches_every_run(
+    client: Client, store: PostgresEventStore, route: Route
+) -> None:
+    """Once closed, the pathway is erased, and Temporal forgets every one of its runs."""
+    assert route.handle is not None
+    await route.do(ClosePathway(actor="es-1", reason=CloseReason.GOALS_REACHED))
+    await route.handle.result()
+    runs = await _runs(client, route.pathway_id)
+    report = await erase_pathway(store, client, route.pathway_id, actor="dpo-1", wait_seconds=180)
+    assert report.workflow_runs_deleted == len(runs) > 2
+    assert report.temporal_history_gone is True
 
 
 async def test_a_long_pathway_keeps_its_state_across_continue_as_new(
@@ -157,6 +180,8 @@ async def test_a_long_pathway_keeps_its_state_across_continue_as_new(
     state = await route.handle.query("state", result_type=PathwayState)
     assert state == await folded(store, route.pathway_id)
     print(f"{len(runs)} runs, {sum(len(r.events) for r in runs)} history events, {driver.stats}")
+
+    await _erasure_reaches_every_run(client, store, route)
 
     if os.environ.get("PATHWAYS_RECORD_HISTORIES"):
         last = await client.get_workflow_handle(
