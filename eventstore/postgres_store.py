@@ -488,20 +488,31 @@ class PostgresEventStore:
             kind=SpanKind.CLIENT,
             attributes={DB_SYSTEM: "postgresql", STREAM_ID: stream_id, FIRST_VERSION: from_version},
         ) as span:
-            cursor: CommitCursor | None = None
-            if as_of_position is not None:
-                cursor = await self.cursor_of(as_of_position)
-            rows = await self._fetch(
-                _READ_STREAM_SQL,
-                stream_id,
-                from_version,
-                as_of_time,
-                None if cursor is None else cursor.transaction_id,
-                None if cursor is None else cursor.position,
-                None if types is None else list(types),
+            _, selection = await self._stream_selection(
+                stream_id, from_version, as_of_time, as_of_position, types
             )
+            rows = await self._fetch(_READ_STREAM_SQL, *selection)
             span.set_attribute(EVENT_COUNT, len(rows))
             return await self._decoder.decode(rows)
+
+    async def _stream_selection(
+        self,
+        stream_id: str,
+        from_version: int,
+        as_of_time: datetime | None,
+        as_of_position: int | None,
+        types: Collection[str] | None,
+    ) -> tuple[CommitCursor | None, tuple[Any, ...]]:
+        """``as_of_position``'s cursor, and the arguments both stream reads' SQL takes."""
+        cursor = None if as_of_position is None else await self.cursor_of(as_of_position)
+        return cursor, (
+            stream_id,
+            from_version,
+            as_of_time,
+            None if cursor is None else cursor.transaction_id,
+            None if cursor is None else cursor.position,
+            None if types is None else list(types),
+        )
 
     async def read_stream_typed(
         self,
@@ -528,19 +539,10 @@ class PostgresEventStore:
             kind=SpanKind.CLIENT,
             attributes={DB_SYSTEM: "postgresql", STREAM_ID: stream_id, FIRST_VERSION: from_version},
         ) as span:
-            cursor: CommitCursor | None = None
-            if as_of_position is not None:
-                cursor = await self.cursor_of(as_of_position)
-            rows = await self._fetch(
-                _READ_STREAM_TYPED_SQL,
-                stream_id,
-                from_version,
-                as_of_time,
-                None if cursor is None else cursor.transaction_id,
-                None if cursor is None else cursor.position,
-                None if types is None else list(types),
-                _TYPED_FIRST_ROWS,
+            cursor, selection = await self._stream_selection(
+                stream_id, from_version, as_of_time, as_of_position, types
             )
+            rows = await self._fetch(_READ_STREAM_TYPED_SQL, *selection, _TYPED_FIRST_ROWS)
             events = await self._decode_typed(rows, stream_id, models)
             if len(rows) == _TYPED_FIRST_ROWS:
                 # A second statement sees every event up to the last version read exactly as
