@@ -17,6 +17,7 @@ from eventstore import (
     DuplicateEventIdConflict,
     EventMetadata,
     EventStore,
+    ExpectedVersion,
     InvalidAppend,
     NewEvent,
     RecordedEvent,
@@ -117,6 +118,43 @@ async def test_a_replay_under_a_new_trace_is_still_a_replay(any_store: EventStor
     )
 
     assert await any_store.append(stream, [retried]) == first
+
+
+@pytest.mark.parametrize("retry_with", ["same", "any", "stream_exists"])
+async def test_a_single_event_retried_on_a_longer_stream_is_a_replay(
+    any_store: EventStore, retry_with: str
+) -> None:
+    """The single-event append's fast path hands replays to the general rules, whatever the
+    expected version the retry carries."""
+    stream = stream_name()
+    await any_store.append(stream, [new_event(n=0)], expected_version=NO_STREAM)
+    event = new_event(n=1)
+    first = await any_store.append(stream, [event], expected_version=1)
+    await any_store.append(stream, [new_event(n=2)], expected_version=2)
+    choices: dict[str, int | ExpectedVersion] = {
+        "same": 1,
+        "any": ANY,
+        "stream_exists": STREAM_EXISTS,
+    }
+    expected = choices[retry_with]
+
+    assert await any_store.append(stream, [event], expected_version=expected) == first
+    assert await any_store.stream_version(stream) == 3
+    assert len(await read_all(any_store)) == 3
+
+
+async def test_same_event_id_in_another_existing_stream_is_a_conflict(
+    any_store: EventStore,
+) -> None:
+    event = new_event()
+    first_stream, second_stream = stream_name(), stream_name()
+    await any_store.append(first_stream, [event])
+    await any_store.append(second_stream, [new_event()])
+
+    for expected in (ANY, 1, STREAM_EXISTS):
+        with pytest.raises(DuplicateEventIdConflict, match=f"in stream {first_stream}"):
+            await any_store.append(second_stream, [event], expected_version=expected)
+    assert await any_store.stream_version(second_stream) == 1
 
 
 async def test_same_event_id_with_other_content_is_a_conflict(any_store: EventStore) -> None:

@@ -213,23 +213,34 @@ def test_a_subscription_takes_exactly_one_kind_of_handler(store: PostgresEventSt
         Subscription(store, "both", project, batch_handler=project_batch)
 
 
-async def test_wake_ups_coalesce_appends_and_follow_every_one(pool: asyncpg.Pool) -> None:
-    received: list[str] = []
+async def test_wake_ups_are_prompt_when_quiet_and_throttled_when_busy(pool: asyncpg.Pool) -> None:
+    received: list[float] = []
+    loop = asyncio.get_running_loop()
 
     def on_notification(*args: Any) -> None:
-        received.append(args[2])
+        received.append(loop.time())
 
     listener = await pool.acquire()
     await listener.add_listener(NOTIFY_CHANNEL, on_notification)
     try:
-        wake_ups = WakeUps(pool, delay=0.05)
-        for _ in range(10):
-            wake_ups.appended()
+        interval = 0.5
+        wake_ups = WakeUps(pool, interval=interval)
+        started = loop.time()
+        wake_ups.appended()  # quiet until now: sent at once
         await wake_ups.flush()
         await eventually(lambda: _true(len(received) == 1))
-        wake_ups.appended()  # an append after the wake-up went out gets one of its own
+        assert received[0] - started < interval
+        for _ in range(10):  # busy: one more wake-up covers them all, after the interval
+            wake_ups.appended()
         await wake_ups.flush()
         await eventually(lambda: _true(len(received) == 2))
+        assert received[1] - received[0] >= interval * 0.9
+        await asyncio.sleep(interval * 1.5)
+        wake_ups.appended()  # an append after the wake-up went out gets one of its own
+        await wake_ups.flush()
+        await eventually(lambda: _true(len(received) == 3))
+        await asyncio.sleep(interval * 1.5)
+        assert len(received) == 3  # and nothing more
     finally:
         await listener.remove_listener(NOTIFY_CHANNEL, on_notification)
         await pool.release(listener)
