@@ -42,6 +42,20 @@ NEEDS_RESOLUTION = frozenset({HandoverStatus.DECLINED, HandoverStatus.FAILED})
 OPEN = IN_FLIGHT | NEEDS_RESOLUTION | {HandoverStatus.ON_HOLD}
 """Statuses in which the handover still blocks another handover of the same responsibility."""
 
+RECEIVER_TAKES_PART = frozenset(
+    {
+        HandoverStatus.REQUESTED,
+        HandoverStatus.ACKNOWLEDGED,
+        HandoverStatus.ACCEPTED,
+        HandoverStatus.AWAITING_MEETING,
+        HandoverStatus.ON_HOLD,
+    }
+)
+"""A receiver takes part while it owes a step (not once it declined, failed or was bypassed)."""
+
+SENDER_TAKES_PART = RECEIVER_TAKES_PART | NEEDS_RESOLUTION
+"""A sender takes part until the loop is closed, and must resolve a decline."""
+
 _FHIR_TASK_STATUS = {
     HandoverStatus.REQUESTED: "requested",
     HandoverStatus.ACKNOWLEDGED: "received",

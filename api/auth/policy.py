@@ -5,7 +5,11 @@ store is the system of record and is read-your-writes, so an agency that was sen
 moment ago can act on it at once, whatever the projections' lag.
 
 - An **agency** sees a pathway when it is a party *and* sharing with it is covered. It is a party
-  when it coordinates, is responsible for an active track, or sends or receives a handover. Sharing
+  when it coordinates, is responsible for an active track, receives a handover while it owes a step
+  in it, or sent one whose loop is not closed yet (``domain.handover.RECEIVER_TAKES_PART`` and
+  ``SENDER_TAKES_PART``, the same rule as the projections' current parties): a receiver that
+  declined, failed or was bypassed, or the sender of a completed handover, no longer reads the
+  person's pathway through that handover (data minimisation). Sharing
   is covered by an active consent or a recorded legal basis naming it as recipient, or by its own
   care relationship (it is responsible for an active track or employs the coordinator: GDPR
   Art. 9(2)(h), the data is its own record).
@@ -20,6 +24,7 @@ from datetime import datetime
 
 from api.auth.principals import Principal, Role
 from domain import PathwayState, PathwayStatus
+from domain.handover import RECEIVER_TAKES_PART, SENDER_TAKES_PART
 
 
 def _own_care_relationship(state: PathwayState, org: str) -> bool:
@@ -29,10 +34,14 @@ def _own_care_relationship(state: PathwayState, org: str) -> bool:
 
 
 def is_party(state: PathwayState, org: str) -> bool:
-    """True when ``org`` takes part in the pathway (now or through a handover)."""
+    """True when ``org`` takes part in the pathway now (see the module docstring)."""
     if _own_care_relationship(state, org):
         return True
-    return any(org in (h.from_org, h.to_org) for h in state.handovers.values())
+    return any(
+        (h.to_org == org and h.status in RECEIVER_TAKES_PART)
+        or (h.from_org == org and h.status in SENDER_TAKES_PART)
+        for h in state.handovers.values()
+    )
 
 
 def sharing_covered(state: PathwayState, org: str, now: datetime) -> bool:

@@ -32,26 +32,17 @@ from domain.employment import EmploymentPhase
 from domain.errors import DomainError
 from domain.escalation import DeadlineKind, deadline_key
 from domain.gaps import GapTrigger
-from domain.handover import NEEDS_RESOLUTION, HandoverStatus, fhir_task_status
+from domain.handover import (
+    NEEDS_RESOLUTION,
+    RECEIVER_TAKES_PART,
+    SENDER_TAKES_PART,
+    fhir_task_status,
+)
 from domain.state import ClinicalPhase, PathwayState, PathwayStatus
 from domain.templates import JurisdictionTemplate, load_template
 from domain.tracks import Responsibility, Track, TrackStatus
 
 Row = tuple[Any, ...]
-
-RECEIVER_CURRENT = frozenset(
-    {
-        HandoverStatus.REQUESTED,
-        HandoverStatus.ACKNOWLEDGED,
-        HandoverStatus.ACCEPTED,
-        HandoverStatus.AWAITING_MEETING,
-        HandoverStatus.ON_HOLD,
-    }
-)
-"""A receiver takes part while it owes a step (not once it declined, failed or was bypassed)."""
-
-SENDER_CURRENT = RECEIVER_CURRENT | NEEDS_RESOLUTION
-"""A sender stays responsible until the loop is closed, and must resolve a decline."""
 
 
 @dataclass(frozen=True)
@@ -251,8 +242,8 @@ def _parties(state: PathwayState) -> list[Row]:
         if t.responsible_org is not None:
             add(t.responsible_org, "responsible", t.track.value, t.status is TrackStatus.ACTIVE)
     for h in state.handovers.values():
-        add(h.from_org, "sender", h.handover_id, h.status in SENDER_CURRENT)
-        add(h.to_org, "receiver", h.handover_id, h.status in RECEIVER_CURRENT)
+        add(h.from_org, "sender", h.handover_id, h.status in SENDER_TAKES_PART)
+        add(h.to_org, "receiver", h.handover_id, h.status in RECEIVER_TAKES_PART)
     return [(state.pathway_id, org, role, ref, cur) for (org, role, ref), cur in found.items()]
 
 
