@@ -48,8 +48,9 @@ async def execute(
     Args:
         handle: the pathway's workflow.
         command: the command.
-        update_id: a caller-chosen Temporal update id; a retry with the same id while the
-            workflow run lives is answered with the first outcome instead of acting twice.
+        update_id: a caller-chosen Temporal update id; a retry with the same id is answered
+            with the first outcome instead of acting twice, within the run by Temporal and
+            after continue-as-new by the workflow (its last ``UPDATE_OUTCOMES_CARRIED`` updates).
     """
     return await handle.execute_update(
         PathwayWorkflow.execute,

@@ -28,6 +28,9 @@ class CarriedState(BaseModel, frozen=True):
     state: PathwayState
     stream_version: int = Field(ge=0)
     fired_without_effect: list[str] = Field(default_factory=list)
+    recent_updates: list[CarriedUpdate] = Field(default_factory=list)
+    """Outcomes of the last updates, oldest first, so that a caller retrying one of them after
+    continue-as-new gets its outcome instead of running the command again."""
 
 
 class PathwayWorkflowInput(BaseModel, frozen=True):
@@ -74,6 +77,13 @@ class CommandOutcome(BaseModel, frozen=True):
         raise LookupError(f"no {event_type}.{field} in {[e.type for e in self.events]}")
 
 
+class CarriedUpdate(BaseModel, frozen=True):
+    """One executed update, carried into the next run: its caller-chosen id and its outcome."""
+
+    update_id: str
+    outcome: CommandOutcome
+
+
 class PathwaySummary(BaseModel, frozen=True):
     """The pathway as a query, or the workflow's result, returns it (pseudonymous ids only)."""
 
@@ -86,3 +96,6 @@ class PathwaySummary(BaseModel, frozen=True):
     stream_version: int
     next_deadlines: list[Deadline]
     run_started_at: datetime | None = None
+
+
+CarriedState.model_rebuild()

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events.handover import HandoverRequested
     from workflows.inputs import (
         CarriedState,
+        CarriedUpdate,
         CommandOutcome,
         CommandRequest,
         EventRef,
@@ -73,6 +74,20 @@ PATCH_UNCHANGED_SEARCH_ATTRIBUTES = "search-attributes-only-when-changed"
 # Keep the deadline timer while the earliest deadline stays the same (was: a cancelled and a new
 # timer after every command).
 PATCH_KEEP_DEADLINE_TIMER = "deadline-timer-kept-across-changes"
+# Answer an update id that an earlier run of the pathway executed with that run's outcome (was: a
+# retry that arrived after continue-as-new ran its command again).
+PATCH_UPDATES_DEDUPLICATED_ACROSS_RUNS = "updates-deduplicated-across-runs"
+
+UPDATE_OUTCOMES_CARRIED = 50
+"""How many of the latest update outcomes a run keeps and hands to the next (Temporal itself
+answers a repeated update id only within one run). A retry of an older update than these runs
+its command again; a pathway's commands are usually days apart, and each outcome kept costs the
+worker's cache a few hundred bytes."""
+
+
+def _current_update_id() -> str | None:
+    info = workflow.current_update_info()
+    return info.id if info is not None else None
 
 
 def _validation_ids() -> Callable[[], uuid.UUID]:
@@ -93,6 +108,10 @@ class PathwayWorkflow:
         self._stream_version = carried.stream_version if carried else 0
         # Deadlines whose firing decided nothing; never fire them again in this pathway.
         self._fired_without_effect: set[str] = set(carried.fired_without_effect if carried else [])
+        # Outcomes by update id, oldest first: this run's and the ones carried from earlier runs.
+        self._outcomes: dict[str, CommandOutcome] = {
+            u.update_id: u.outcome for u in (carried.recent_updates if carried else [])
+        }
         self._open = request.open if carried is None else None
         self._opening = self._open is not None
         self._lock = asyncio.Lock()
@@ -120,6 +139,10 @@ class PathwayWorkflow:
                             state=self._state,
                             stream_version=self._stream_version,
                             fired_without_effect=sorted(self._fired_without_effect),
+                            recent_updates=[
+                                CarriedUpdate(update_id=update_id, outcome=outcome)
+                                for update_id, outcome in self._outcomes.items()
+                            ],
                         ),
                     )
                 )
@@ -130,6 +153,12 @@ class PathwayWorkflow:
     @workflow.update
     async def execute(self, request: CommandRequest) -> CommandOutcome:
         """Decide and record one command; returns the event types it appended."""
+        update_id = _current_update_id()
+        earlier = self._outcomes.get(update_id) if update_id is not None else None
+        if earlier is not None and workflow.patched(PATCH_UPDATES_DEDUPLICATED_ACROSS_RUNS):
+            # Only an earlier run's update can be here: within a run Temporal answers a repeated
+            # id itself, without calling this handler.
+            return earlier
         await workflow.wait_condition(lambda: not self._opening)
         async with self._lock:
             try:
@@ -139,10 +168,24 @@ class PathwayWorkflow:
                 raise ApplicationError(
                     str(exc), type=type(exc).__name__, non_retryable=True
                 ) from exc
-        return CommandOutcome(events=[_ref(e) for e in events], stream_version=self._stream_version)
+        outcome = CommandOutcome(
+            events=[_ref(e) for e in events], stream_version=self._stream_version
+        )
+        if update_id is not None:
+            self._remember(update_id, outcome)
+        return outcome
+
+    def _remember(self, update_id: str, outcome: CommandOutcome) -> None:
+        self._outcomes.pop(update_id, None)
+        self._outcomes[update_id] = outcome
+        while len(self._outcomes) > UPDATE_OUTCOMES_CARRIED:
+            del self._outcomes[next(iter(self._outcomes))]
 
     @execute.validator
     def _validate(self, request: CommandRequest) -> None:
+        update_id = _current_update_id()
+        if update_id is not None and update_id in self._outcomes:
+            return  # a retry of an earlier run's update: the handler answers with its outcome
         try:
             decide(
                 self._validation_state(),

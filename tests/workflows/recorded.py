@@ -1,8 +1,9 @@
 """Where recorded workflow histories live, and which generation new recordings belong to.
 
 Generation g1 (unsuffixed files) was recorded before the patches in ``workflows/pathway.py``; g2
-takes every patched path. Older generations are kept while runs that started under them may still
-be open (docs/adr/0003-workflow-versioning.md).
+takes every patched path; g3 adds ``updates-deduplicated-across-runs`` (a continued run answering
+an earlier run's update id). Older generations are kept while runs that started under them may
+still be open (docs/adr/0003-workflow-versioning.md).
 """
 
 from __future__ import annotations
@@ -10,4 +11,4 @@ from __future__ import annotations
 from pathlib import Path
 
 HISTORIES = Path(__file__).parent / "histories"
-GENERATION = "g2"
+GENERATION = "g3"

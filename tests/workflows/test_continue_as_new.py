@@ -24,7 +24,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import PathwayState, fold
@@ -46,10 +46,12 @@ from tests.workflows.recorded import GENERATION, HISTORIES
 from tests.workflows.stored_events import folded, only, stored_events
 from workers import dev_server
 from workers.erasure import erase_pathway
+from workers.pathway_client import execute
 from workers.settings import Settings
 from workers.temporal_client import connect_temporal
 from workers.worker import build_worker
 from workflows.inputs import PathwayWorkflowInput, workflow_id
+from workflows.pathway import UPDATE_OUTCOMES_CARRIED
 
 SUGGEST_CONTINUE_AFTER = 250  # history events; Temporal's default is 4,096
 CONTACTS = 500
@@ -181,10 +183,57 @@ async def test_a_long_pathway_keeps_its_state_across_continue_as_new(
     assert state == await folded(store, route.pathway_id)
     print(f"{len(runs)} runs, {sum(len(r.events) for r in runs)} history events, {driver.stats}")
 
+    if os.environ.get("PATHWAYS_RECORD_HISTORIES"):  # before the erasure forgets every run
+        last = await client.get_workflow_handle(
+            workflow_id(route.pathway_id), run_id=(await route.handle.describe()).run_id
+        ).fetch_history()
+        (HISTORIES / f"continued-run-fast-{GENERATION}.json").write_text(last.to_json())
+
     await _erasure_reaches_every_run(client, store, route)
+
+
+async def test_a_retry_after_continue_as_new_gets_the_first_outcome_and_acts_once(
+    early_continue_client: Client, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    """Temporal answers a repeated update id only within one run; the workflow carries the last
+    outcomes across continue-as-new, so a caller's retry (the API's, after a crash) still acts
+    once, even when the command would now be refused."""
+    client = early_continue_client
+    store = PostgresEventStore(pool)
+    route = Route(client, task_queue, f"p-retry-{task_queue}", "fast")
+    await route.open()
+    assert route.handle is not None
+    enrol = EnrolInIps(actor="es-1", ips_org=route.orgs.ips, specialist_id="es-1")
+    enrol_id = f"{route.pathway_id}/enrol"
+    enrolled = await execute(route.handle, enrol, update_id=enrol_id)
+    await route.do(RecordEmployerContact(actor="es-1", employer_id="emp-1"))
+    await route.do(StartJob(actor="es-1", employer_id="emp-1", hours_per_week=16))
+    first_run = (await route.handle.describe()).run_id
+    contacts = 0
+    while (await route.handle.describe()).run_id == first_run:
+        assert contacts < UPDATE_OUTCOMES_CARRIED - 5, "no continue-as-new in time"
+        party = ContactParty.WORKER if contacts % 2 == 0 else ContactParty.EMPLOYER
+        await route.do(RecordFollowAlongContact(actor="es-1", with_party=party))
+        contacts += 1
+    runs = await _runs(client, route.pathway_id)
+    carried = (await _carried(runs[-1])).carried
+    assert carried is not None
+    assert enrol_id in {u.update_id for u in carried.recent_updates}
+    stored = len(await stored_events(store, route.pathway_id))
+
+    again = await execute(route.handle, enrol, update_id=enrol_id)
+
+    assert again == enrolled
+    assert len(await stored_events(store, route.pathway_id)) == stored
+    # It is the id that is remembered: the same command under a new id is refused as before.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await execute(route.handle, enrol, update_id=f"{route.pathway_id}/enrol-again")
+    await route.do(ClosePathway(actor="es-1", reason=CloseReason.GOALS_REACHED))
+    await route.handle.result()
+    assert len(await stored_events(store, route.pathway_id)) == stored + 1
 
     if os.environ.get("PATHWAYS_RECORD_HISTORIES"):
         last = await client.get_workflow_handle(
             workflow_id(route.pathway_id), run_id=(await route.handle.describe()).run_id
         ).fetch_history()
-        (HISTORIES / f"continued-run-fast-{GENERATION}.json").write_text(last.to_json())
+        (HISTORIES / f"retried-across-runs-fast-{GENERATION}.json").write_text(last.to_json())
