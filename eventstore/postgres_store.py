@@ -188,13 +188,10 @@ class _EncodedEvent:
     content_hash: bytes
 
 
-def _append_one_fast_call(
-    stream_id: str, expected_code: int | None, encoded: list[_EncodedEvent]
-) -> tuple[Any, ...] | None:
-    """The arguments of ``_APPEND_ONE_FAST_SQL``, or None when the append cannot take it."""
-    if len(encoded) != 1 or expected_code == 0:
-        return None  # a batch, or a new stream: only append_events does those
-    event = encoded[0]
+def _one_event_arguments(
+    stream_id: str, expected_code: int | None, event: _EncodedEvent
+) -> tuple[Any, ...]:
+    """The first ten arguments of both single-event statements (fast path and function)."""
     return (
         stream_id,
         expected_code,
@@ -209,6 +206,15 @@ def _append_one_fast_call(
     )
 
 
+def _append_one_fast_call(
+    stream_id: str, expected_code: int | None, encoded: list[_EncodedEvent]
+) -> tuple[Any, ...] | None:
+    """The arguments of ``_APPEND_ONE_FAST_SQL``, or None when the append cannot take it."""
+    if len(encoded) != 1 or expected_code == 0:
+        return None  # a batch, or a new stream: only append_events does those
+    return _one_event_arguments(stream_id, expected_code, encoded[0])
+
+
 def _append_call(
     stream_id: str,
     expected_code: int | None,
@@ -220,18 +226,8 @@ def _append_call(
     """The statement and arguments of one append: scalars for one event, arrays for a batch
     (or for one event too, when ``single`` is false)."""
     if len(encoded) == 1 and single:
-        event = encoded[0]
         return _APPEND_ONE_SQL, (
-            stream_id,
-            expected_code,
-            event.event_id,
-            event.type,
-            event.schema_version,
-            event.payload_json,
-            event.metadata_json,
-            event.subject_id,
-            event.personal_fields,
-            event.content_hash,
+            *_one_event_arguments(stream_id, expected_code, encoded[0]),
             notify,
         )
     return _APPEND_SQL, (
