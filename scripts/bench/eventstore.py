@@ -1,12 +1,16 @@
 """``pathways bench eventstore``: the store against its anchor and raw floors, in one run.
 
 Every comparison is a ratio of two workloads measured in the same run, interleaved round by
-round (pathways, floor, anchor, pathways, ...) and reported as the median round, because the
-machine is shared and absolute times drift by a factor of two within minutes. Contenders:
+round and reported as the median round, because the machine is shared and absolute times drift by
+a factor of two within minutes. Within a round the single-event appends run in slices, contenders
+taking turns slice by slice in a rotating order, so that a slow spell of the machine falls on all
+of them alike rather than on whichever ran during it. Contenders:
 
 * pathways: ``PostgresEventStore`` as the product wires it (``create_pool``, notify on).
 * raw INSERT floor: one bare prepared INSERT per transaction on a dedicated asyncpg connection,
-  into a copy of ``eventstore.events`` with the same columns, defaults and indexes.
+  into a copy of ``eventstore.events`` with the same columns, defaults and indexes, of the same
+  row the store writes (subject column included: every pathway event names its subject, and the
+  subject's index is part of what a stored event costs).
 * COPY floor: binary COPY (``copy_records_to_table``) of the same 100 rows per transaction.
 * eventsourcing: the ``eventsourcing`` library's ``PostgresApplicationRecorder`` (psycopg 3,
   one thread per writer), when the optional ``bench`` extra is installed.
@@ -35,6 +39,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
@@ -65,6 +70,8 @@ from workers.settings import Settings
 
 WRITERS = 8
 BATCH = 100
+SLICES = 6
+"""Slices per round of the single-event append workloads (see the module docstring)."""
 STREAMS_PER_WRITER = 20
 _RAW_COLUMNS = (
     "stream_id",
@@ -75,11 +82,12 @@ _RAW_COLUMNS = (
     "payload",
     "metadata",
     "hash",
+    "subject_id",
 )
 _RAW_INSERT = """
     INSERT INTO bench_raw.events (stream_id, version, event_id, type, schema_version, payload,
-                                  metadata, hash)
-    VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8)
+                                  metadata, hash, subject_id)
+    VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8, $9)
 """
 _BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -257,12 +265,6 @@ def _connection_parameters(dsn: str) -> dict[str, Any]:
 # --- contenders -----------------------------------------------------------------------------
 
 
-async def _timed(work: Callable[[], Awaitable[int]]) -> float:
-    started = time.perf_counter()
-    count = await work()
-    return count / (time.perf_counter() - started)
-
-
 class PathwaysWriter:
     """Single-event and batched appends through the store, one stream set per writer."""
 
@@ -320,6 +322,7 @@ class RawWriter:
             canonical_json(event.payload),
             '{"actor":"worker-7"}',
             bytes(32),
+            event.subject_id,
         )
 
     async def insert_one(self) -> None:
@@ -370,7 +373,7 @@ class EventsourcingWriters:
             self._versions[stream] = version + size
 
     async def run(self, writers: int, count: int, size: int) -> float:
-        """Events per second of ``writers`` threads each doing ``count`` inserts of ``size``."""
+        """Seconds ``writers`` threads take to each do ``count`` inserts of ``size`` events."""
         loop = asyncio.get_running_loop()
         streams = [[uuid.uuid4() for _ in range(STREAMS_PER_WRITER)] for _ in range(writers)]
         started = time.perf_counter()
@@ -380,7 +383,7 @@ class EventsourcingWriters:
                 for w in range(writers)
             )
         )
-        return writers * count / (time.perf_counter() - started)
+        return time.perf_counter() - started
 
     def close(self) -> None:
         """Stop the threads and the recorder's pool."""
@@ -413,25 +416,27 @@ class Bench:
             label = f"{workload}-{round_number}"
             ours = [PathwaysWriter(self.store, w, label) for w in range(writers)]
             await asyncio.gather(*(writer.warm_up() for writer in ours))
-            self.results.add(workload, "pathways", await _each(ours, count, _one))
             floors = [RawWriter(self.raw[w], w, label) for w in range(writers)]
-            self.results.add(workload, "raw_insert", await _each(floors, count, _insert))
+            contenders: dict[str, Callable[[int], Awaitable[float]]] = {
+                "pathways": partial(_elapsed, ours, step=_one),
+                "raw_insert": partial(_elapsed, floors, step=_insert),
+            }
             if self.anchor is not None:
-                self.results.add(
-                    workload, "eventsourcing", await self.anchor.run(writers, count, 1)
-                )
+                contenders["eventsourcing"] = partial(self.anchor.run, writers, size=1)
+            elapsed = await _interleaved(contenders, count, rotation=round_number)
+            for contender, seconds in elapsed.items():
+                self.results.add(workload, contender, writers * count / seconds)
         label = f"batch-{round_number}"
         ours = [PathwaysWriter(self.store, 0, label)]
         await ours[0].warm_up()
         batches = sizes.batches
-        rate = await _each(ours, batches, _batch)
-        self.results.add("batch_100", "pathways", rate * BATCH)
-        rate = await _each([RawWriter(self.raw[0], 0, label)], batches, _copy)
-        self.results.add("batch_100", "copy", rate * BATCH)
+        seconds = await _elapsed(ours, batches, _batch)
+        self.results.add("batch_100", "pathways", batches * BATCH / seconds)
+        seconds = await _elapsed([RawWriter(self.raw[0], 0, label)], batches, _copy)
+        self.results.add("batch_100", "copy", batches * BATCH / seconds)
         if self.anchor is not None:
-            self.results.add(
-                "batch_100", "eventsourcing", await self.anchor.run(1, batches, BATCH) * BATCH
-            )
+            seconds = await self.anchor.run(1, batches, BATCH)
+            self.results.add("batch_100", "eventsourcing", batches * BATCH / seconds)
 
     async def seed_stream(self, stream: str, events: int) -> None:
         """One long stream of domain events, appended in batches of 1,000."""
@@ -470,18 +475,37 @@ class Bench:
         self.results.figures.setdefault("verify", {})["events_checked"] = report.events_checked
 
 
-async def _each(
+async def _elapsed(
     writers: Sequence[Any], count: int, step: Callable[[Any], Awaitable[None]]
 ) -> float:
-    async def one(writer: Any) -> int:
+    """Seconds the ``writers`` take, all at once, to do ``count`` steps each."""
+
+    async def one(writer: Any) -> None:
         for _ in range(count):
             await step(writer)
-        return count
 
-    async def everyone() -> int:
-        return sum(await asyncio.gather(*(one(w) for w in writers)))
+    started = time.perf_counter()
+    await asyncio.gather(*(one(w) for w in writers))
+    return time.perf_counter() - started
 
-    return await _timed(everyone)
+
+async def _interleaved(
+    contenders: dict[str, Callable[[int], Awaitable[float]]], count: int, rotation: int
+) -> dict[str, float]:
+    """Seconds each contender takes for ``count`` operations (per writer), run in ``SLICES``
+    slices: every contender does one slice, then every contender the next, each slice in an
+    order rotated by one, starting from ``rotation``."""
+    names = list(contenders)
+    elapsed = dict.fromkeys(names, 0.0)
+    slices = max(1, min(SLICES, count))
+    done = 0
+    for index in range(slices):
+        size = count * (index + 1) // slices - done
+        done += size
+        start = (rotation + index) % len(names)
+        for name in names[start:] + names[:start]:
+            elapsed[name] += await contenders[name](size)
+    return elapsed
 
 
 async def _one(writer: PathwaysWriter) -> None:
