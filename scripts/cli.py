@@ -135,12 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from eventstore import MigrationError
         from workers.dev_server import DevServerError
+        from workers.payload_codec import PayloadKeyError
         from workers.temporal_cli import TemporalCliNotFoundError
         from workers.temporal_client import ServiceUnavailableError
 
         if isinstance(
             exc,
-            ServiceUnavailableError | TemporalCliNotFoundError | DevServerError | MigrationError,
+            ServiceUnavailableError
+            | TemporalCliNotFoundError
+            | DevServerError
+            | MigrationError
+            | PayloadKeyError,
         ):
             print(f"pathways: error: {exc}", file=sys.stderr)
             return EXIT_FAILED

@@ -27,6 +27,13 @@ from workers.settings import Settings
 from workers.temporal_cli import resolve_temporal_cli
 from workers.temporal_client import connect_temporal
 
+TEST_PAYLOAD_KEY = "cGF0aHdheXMtdGVzdC1wYXlsb2FkLWtleS0zMmJ5dGU="
+"""The suite's Temporal payload key (ADR 0006), base64 of 32 bytes. Every process of a test
+shares it: the test's own clients, and the worker and CLI processes it starts, whose environment
+is otherwise built from scratch (they take it from ``PAYLOAD_KEY_ENV``)."""
+os.environ["PATHWAYS_TEMPORAL_PAYLOAD_KEY"] = TEST_PAYLOAD_KEY
+PAYLOAD_KEY_ENV = {"PATHWAYS_TEMPORAL_PAYLOAD_KEY": TEST_PAYLOAD_KEY}
+
 
 def dsn_for_database(admin_dsn: str, database: str) -> str:
     """Return ``admin_dsn`` with its database name replaced by ``database``."""

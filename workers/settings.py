@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.payload_codec import PayloadKeys, key_file_key, parse_key
+
 
 class LogFormat(StrEnum):
     """How log lines are rendered."""
@@ -50,6 +52,10 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
+    # The key that encrypts every Temporal payload (base64 of 32 bytes); unset: a key file in
+    # data_dir, created on first use. Previous keys (comma-separated) only decrypt.
+    temporal_payload_key: SecretStr | None = None
+    temporal_payload_previous_keys: SecretStr | None = None
     temporal_cli: Path | None = None
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
@@ -94,6 +100,15 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("temporal_payload_key", "temporal_payload_previous_keys")
+    @classmethod
+    def _payload_keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for text in value.get_secret_value().split(","):
+            parse_key(text)  # PayloadKeyError is a ValueError: its message names what is wrong
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -117,6 +132,26 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         """Absolute data directory."""
         return self.data_dir.expanduser().resolve()
+
+    def payload_keys(self) -> PayloadKeys:
+        """The keys of Temporal payloads: the configured ones, or the data directory's key file.
+
+        Raises:
+            PayloadKeyError: the key file is unreadable or malformed.
+        """
+        previous = tuple(
+            parse_key(text)
+            for text in (
+                self.temporal_payload_previous_keys.get_secret_value().split(",")
+                if self.temporal_payload_previous_keys is not None
+                else []
+            )
+        )
+        if self.temporal_payload_key is not None:
+            current = parse_key(self.temporal_payload_key.get_secret_value())
+        else:
+            current = key_file_key(self.state_dir)
+        return PayloadKeys(current=current, previous=previous)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,13 +1,16 @@
-"""The one way every process connects to Temporal: pydantic payloads and tracing on every client."""
+"""The one way every process connects to Temporal: pydantic payloads, encrypted (ADR 0006), and
+tracing on every client."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -16,6 +19,7 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
+from workers.payload_codec import EncryptionCodec
 from workers.settings import Settings
 
 
@@ -50,6 +54,20 @@ def route_core_logs_to_python() -> None:
     )
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """pydantic payloads, each encrypted with the settings' payload key; failure messages and
+    stack traces are encrypted too (they may quote a command's text).
+
+    Raises:
+        PayloadKeyError: the key file is unreadable or malformed.
+    """
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(settings.payload_keys()),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
 async def connect_temporal(settings: Settings, address: str) -> Client:
     """Connect to Temporal at ``address`` with the project's converter and interceptors.
 
@@ -69,12 +87,13 @@ async def connect_temporal(settings: Settings, address: str) -> Client:
     if settings.temporal_api_key is not None:
         tls = tls or True
     route_core_logs_to_python()
+    converter = data_converter(settings)
     try:
         return await asyncio.wait_for(
             Client.connect(
                 address,
                 namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=converter,
                 interceptors=[TracingInterceptor()],
                 tls=tls,
                 api_key=settings.temporal_api_key.get_secret_value()

@@ -15,6 +15,7 @@ import httpx
 from fhir.resources.R4B.bundle import Bundle
 
 from tests.api.conftest import CW, MUNICIPALITY, Caller, opening
+from tests.conftest import PAYLOAD_KEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +25,7 @@ async def pathways(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env.update({"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_DATA_DIR": str(tmp_path)})
+    env.update(PAYLOAD_KEY_ENV)
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "scripts.cli", *args],

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PAYLOAD_KEY_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -26,6 +28,9 @@ def run_cli(tmp_path: Path) -> RunCli:
     ) -> subprocess.CompletedProcess[str]:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
         clean.setdefault("PATHWAYS_DATA_DIR", str(tmp_path / "data"))
+        # The suite's payload key, so the test's own clients read what these processes write;
+        # ``env={"PATHWAYS_TEMPORAL_PAYLOAD_KEY": ""}`` leaves them the data directory's key.
+        clean |= PAYLOAD_KEY_ENV
         clean.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "scripts.cli", *args],

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from eventstore import VerificationReport, create_pool, verify
 from scripts.scenarios import Route, full_route
+from tests.conftest import PAYLOAD_KEY_ENV
 from tests.e2e.conftest import ROOT
 from workflows.inputs import workflow_id
 
@@ -76,6 +77,7 @@ async def test_two_workers_share_one_task_queue(
         "PATHWAYS_TASK_QUEUE": task_queue,
         "PATHWAYS_DATA_DIR": str(tmp_path / "data"),
         "PATHWAYS_SEAL_INTERVAL_SECONDS": "0.5",
+        **PAYLOAD_KEY_ENV,
     }
     workers = [_start_worker(env, tmp_path / f"worker-{i}.log") for i in range(2)]
     try:

@@ -26,6 +26,13 @@ def test_no_settings_means_embedded_services(monkeypatch: pytest.MonkeyPatch) ->
         ("PATHWAYS_LOG_LEVEL", "LOUD", "PATHWAYS_LOG_LEVEL"),
         ("PATHWAYS_OTEL_EXPORTER", "zipkin", "PATHWAYS_OTEL_EXPORTER"),
         ("PATHWAYS_TEMPORAL_PORT", "0", "PATHWAYS_TEMPORAL_PORT"),
+        (
+            "PATHWAYS_TEMPORAL_PAYLOAD_KEY",
+            "not base64!",
+            "PAYLOAD_KEY: a payload key must be base64",
+        ),
+        ("PATHWAYS_TEMPORAL_PAYLOAD_KEY", "c2hvcnQ=", "must be 32 bytes, got 5"),
+        ("PATHWAYS_TEMPORAL_PAYLOAD_PREVIOUS_KEYS", "c2hvcnQ=", "PAYLOAD_PREVIOUS_KEYS: a payload"),
     ],
 )
 def test_an_invalid_setting_is_one_line_naming_it(

@@ -25,7 +25,6 @@ import asyncpg
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import PathwayState, fold
 from domain.commands import (
@@ -100,11 +99,11 @@ async def _runs(client: Client, pathway_id: str) -> list[WorkflowHistory]:
     return sorted(histories, key=lambda h: h.events[0].event_time.ToDatetime())
 
 
-async def _carried(history: WorkflowHistory) -> PathwayWorkflowInput:
+async def _carried(client: Client, history: WorkflowHistory) -> PathwayWorkflowInput:
     started = history.events[0]
     assert started.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
     payloads = started.workflow_execution_started_event_attributes.input.payloads
-    (request,) = await pydantic_data_converter.decode(payloads, [PathwayWorkflowInput])
+    (request,) = await client.data_converter.decode(payloads, [PathwayWorkflowInput])
     assert isinstance(request, PathwayWorkflowInput)
     return request
 
@@ -157,7 +156,7 @@ async def test_a_long_pathway_keeps_its_state_across_continue_as_new(
 
     # Each transition hands over exactly the fold of the stored events up to where it stood.
     for continued in runs[1:]:
-        carried = (await _carried(continued)).carried
+        carried = (await _carried(client, continued)).carried
         assert carried is not None
         prefix = fold(events[: carried.stream_version], PathwayState.new(route.pathway_id))
         assert carried.state == prefix
@@ -216,7 +215,7 @@ async def test_a_retry_after_continue_as_new_gets_the_first_outcome_and_acts_onc
         await route.do(RecordFollowAlongContact(actor="es-1", with_party=party))
         contacts += 1
     runs = await _runs(client, route.pathway_id)
-    carried = (await _carried(runs[-1])).carried
+    carried = (await _carried(client, runs[-1])).carried
     assert carried is not None
     assert enrol_id in {u.update_id for u in carried.recent_updates}
     stored = len(await stored_events(store, route.pathway_id))

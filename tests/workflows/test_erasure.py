@@ -1,7 +1,8 @@
 """Erasing a closed pathway leaves the person's words nowhere: not in PostgreSQL, not in Temporal.
 
 The person's own words reach the workflow as update arguments, so before the erasure they are in
-Temporal's history in the clear as well as (encrypted) in the event store. After
+Temporal's history (encrypted with the payload key, ADR 0006) as well as in the event store
+(encrypted with the person's key). After
 ``pathways admin erase`` the event store reads them back as the redaction marker and still
 verifies, no table of the database holds them, and every run of the workflow is deleted from
 Temporal. An open pathway is refused and left exactly as it was.
@@ -26,6 +27,8 @@ from domain.commands import ClosePathway, RecordWorkAspiration
 from domain.state import CloseReason
 from eventstore import ERASED, PostgresEventStore, verify
 from scripts.scenarios import COORDINATOR, Route
+from tests.conftest import PAYLOAD_KEY_ENV
+from tests.workflows.temporal_payloads import decoded_bytes, update_arguments
 from workers.erasure import (
     ErasureRefusedError,
     InvalidErasureError,
@@ -82,8 +85,10 @@ async def test_a_closed_pathway_is_erased_from_the_store_and_from_temporal(
     route = await _closed_pathway(temporal_client, task_queue, words)
     assert route.handle is not None
     history = await route.handle.fetch_history()
-    # The proto text form shows payload bytes as they are stored (JSON, not base64).
-    assert words in str(history.events), "the update arguments carry the person's words"
+    # The proto text form shows payload bytes as they are stored: ciphertext, not the words.
+    assert words not in str(history.events)
+    decoded = await decoded_bytes(temporal_client, update_arguments(history))
+    assert words.encode() in decoded, "the update arguments carry the person's words"
     stream = stream_id(route.pathway_id)
     before = await running_worker.read_stream(stream)
     assert words in before[-2].payload["text"]
@@ -140,6 +145,7 @@ def _erase_cli(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env |= {"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
+    env |= PAYLOAD_KEY_ENV
     command = ["admin", "erase", pathway_id, "--actor", "dpo-1", "--wait", "0", "--json"]
     return subprocess.run(
         [sys.executable, "-m", "scripts.cli", *command],

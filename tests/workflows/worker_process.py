@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import PAYLOAD_KEY_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,7 @@ class WorkerProcess:
             "PATHWAYS_TASK_QUEUE": task_queue,
             "PATHWAYS_DATA_DIR": str(data_dir),
             "PATHWAYS_LOG_LEVEL": "WARNING",
+            **PAYLOAD_KEY_ENV,
         }
         self._env = env
         self.log = data_dir / "worker.log"
