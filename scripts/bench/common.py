@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -10,8 +12,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from temporalio.api.batch.v1 import BatchOperationTermination
-from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
+from temporalio.api.enums.v1 import BatchOperationState
+from temporalio.api.workflowservice.v1 import (
+    DescribeBatchOperationRequest,
+    StartBatchOperationRequest,
+)
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 Say = Callable[[str], None]
 """Where a bench reports its progress (a line to stderr)."""
@@ -46,19 +53,47 @@ async def scratch_database(dsn: str, name: str) -> AsyncIterator[str]:
             await admin.close()
 
 
-async def terminate_workflows(client: Client, queues: Sequence[str], say: Say) -> None:
-    """Terminate the bench's running workflows on ``queues`` server-side, in one batch job."""
+async def terminate_workflows(
+    client: Client, queues: Sequence[str], say: Say, *, wait_seconds: float = 300
+) -> None:
+    """Terminate the bench's running workflows on ``queues`` server-side, in one batch job, and
+    wait until the job is done.
+
+    Why wait: the dev server runs few batch jobs at once and refuses more ("Max concurrent batch
+    operations is reached"); a bench that returned at once left the next run's cleanup refused and
+    its workflows running, and open workflows piling up in a data directory slowed every later
+    run until updates timed out. A refused job is retried while an earlier one finishes.
+    """
     on_queues = " OR ".join(f"TaskQueue = '{q}'" for q in queues)
+    job_id = str(uuid.uuid4())
+    deadline = time.monotonic() + wait_seconds
     try:
-        await client.workflow_service.start_batch_operation(
-            StartBatchOperationRequest(
-                namespace=client.namespace,
-                job_id=str(uuid.uuid4()),
-                visibility_query=f"ExecutionStatus = 'Running' AND ({on_queues})",
-                reason="pathways bench finished",
-                termination_operation=BatchOperationTermination(),
+        while True:
+            try:
+                await client.workflow_service.start_batch_operation(
+                    StartBatchOperationRequest(
+                        namespace=client.namespace,
+                        job_id=job_id,
+                        visibility_query=f"ExecutionStatus = 'Running' AND ({on_queues})",
+                        reason="pathways bench finished",
+                        termination_operation=BatchOperationTermination(),
+                    )
+                )
+                break
+            except RPCError as exc:
+                if "concurrent batch" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(2)
+        while time.monotonic() < deadline:
+            job = await client.workflow_service.describe_batch_operation(
+                DescribeBatchOperationRequest(namespace=client.namespace, job_id=job_id)
             )
-        )
+            if job.state != BatchOperationState.BATCH_OPERATION_STATE_RUNNING:
+                if job.state == BatchOperationState.BATCH_OPERATION_STATE_FAILED:
+                    say(f"terminating the bench workflows failed: {job.reason or 'no reason'}")
+                return
+            await asyncio.sleep(1)
+        say(f"the bench workflows are still being terminated after {wait_seconds:.0f} s")
     except Exception as exc:  # cleanup is best effort; the figures stand
         say(f"could not terminate the bench workflows: {exc}")
 
