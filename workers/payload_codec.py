@@ -74,23 +74,31 @@ def key_file_key(data_dir: Path) -> bytes:
     place, which fails for all but the first, so every process reads the same complete key.
     """
     path = data_dir / KEY_FILE_NAME
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        temporary = data_dir / f".{KEY_FILE_NAME}.{os.getpid()}.{os.urandom(4).hex()}"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(new_key_text() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):  # another process was first: use its key
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
     try:
+        if not path.exists():
+            _create_key_file(path)
         return parse_key(path.read_text())
     except PayloadKeyError as exc:
         raise PayloadKeyError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise PayloadKeyError(
+            f"{path}: {exc.strerror or exc} (or set PATHWAYS_TEMPORAL_PAYLOAD_KEY)"
+        ) from None
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(new_key_text() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: use its key
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,12 @@ def test_a_damaged_key_file_is_named(tmp_path: Path) -> None:
         key_file_key(tmp_path)
 
 
+def test_a_key_file_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file where the data directory should be")
+    with pytest.raises(PayloadKeyError, match=f"data/{KEY_FILE_NAME}: .*PAYLOAD_KEY"):
+        key_file_key(tmp_path / "data")
+
+
 def test_settings_prefer_the_configured_keys_to_the_file(tmp_path: Path) -> None:
     configured = Settings(
         data_dir=tmp_path,
