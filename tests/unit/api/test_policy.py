@@ -11,7 +11,6 @@ from domain.commands import (
     DeclineHandover,
     GrantConsent,
     RecordFirstContact,
-    RecordHandoverMeeting,
     RedirectHandover,
     RequestHandover,
 )
@@ -19,7 +18,7 @@ from domain.consent import DataCategory, Purpose
 from domain.events import HandoverRequested
 from domain.handover import DeclineReason, HandoverStatus
 from domain.tracks import Responsibility
-from tests.unit.domain.support import Harness, only
+from tests.unit.domain.support import Harness, only, warm_meeting
 
 HOSPITAL, MUNICIPALITY, OTHER = "org-hospital", "org-gemeente", "org-gemeente-2"
 
@@ -96,14 +95,7 @@ def test_a_completed_handover_leaves_the_receiver_in_charge_and_nobody_else() ->
     h.do(RecordFirstContact(actor="w-9", handover_id=hid, by_org=MUNICIPALITY))
     assert h.state.handovers[hid].status is HandoverStatus.AWAITING_MEETING
     assert agency_may_see(h.state, MUNICIPALITY, h.now)  # still owes the meeting
-    h.do(
-        RecordHandoverMeeting(
-            actor="cw-1",
-            handover_id=hid,
-            participant_roles=("ward_nurse", "wijkteam_worker"),
-            person_present=True,
-        )
-    )
+    h.do(warm_meeting(hid))
     assert h.state.handovers[hid].status is HandoverStatus.COMPLETED
     # The receiver now holds the track: its own care relationship.
     assert agency_may_see(h.state, MUNICIPALITY, h.now)

@@ -8,7 +8,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from domain import decide, evolve, load_template
-from domain.commands import Command, OpenPathway
+from domain.commands import Command, OpenPathway, RecordHandoverMeeting
 from domain.events import Event
 from domain.state import EntryChannel, PathwayState
 from domain.templates import JurisdictionTemplate
@@ -80,6 +80,17 @@ SECRET = "Jan de Vries, 06-12345678"
 """Personal data planted in every personal field of the full route, to prove it never leaks."""
 
 
+def warm_meeting(handover_id: str) -> RecordHandoverMeeting:
+    """The closing meeting of a warm handover: ward nurse and district team worker, with the
+    person present, chaired by the coordinator ``cw-1``."""
+    return RecordHandoverMeeting(
+        actor="cw-1",
+        handover_id=handover_id,
+        participant_roles=("ward_nurse", "wijkteam_worker"),
+        person_present=True,
+    )
+
+
 def full_route() -> Harness:
     """One person's whole NL route: admission to follow-along, with a decline and a readmission."""
     from domain.benefits import BenefitKind
@@ -101,7 +112,6 @@ def full_route() -> Harness:
         RecordEmployerContact,
         RecordFirstContact,
         RecordFollowAlongContact,
-        RecordHandoverMeeting,
         RecordJobOffer,
         RecordWorkAspiration,
         RedirectHandover,
@@ -181,14 +191,7 @@ def full_route() -> Harness:
     h.do(AcceptHandover(actor="org-gemeente", handover_id=social, by_org="org-gemeente"))
     h.advance(timedelta(days=1))
     h.do(RecordDischargeFollowUp(actor="fact", by_org="org-fact"))
-    h.do(
-        RecordHandoverMeeting(
-            actor="cw-1",
-            handover_id=social,
-            participant_roles=("ward_nurse", "wijkteam_worker"),
-            person_present=True,
-        )
-    )
+    h.do(warm_meeting(social))
     h.do(RecordFirstContact(actor="w-7", handover_id=social, by_org="org-gemeente"))
     ips = only(
         h.do(

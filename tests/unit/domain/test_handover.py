@@ -37,7 +37,7 @@ from domain.events import (
 )
 from domain.handover import DeclineReason, FailReason, HandoverStatus, fhir_task_status
 from domain.tracks import Responsibility, Track, TrackStatus
-from tests.unit.domain.support import Harness, only
+from tests.unit.domain.support import Harness, only, warm_meeting
 
 
 def request_social(h: Harness, to_org: str = "org-gemeente") -> str:
@@ -91,14 +91,7 @@ def test_a_warm_handover_completes_only_after_its_meeting() -> None:
     assert not any(isinstance(e, HandoverCompleted) for e in events)
     assert h.state.handovers[hid].status is HandoverStatus.AWAITING_MEETING
     assert fhir_task_status(h.state.handovers[hid].status) == "in-progress"
-    events = h.do(
-        RecordHandoverMeeting(
-            actor="cw-1",
-            handover_id=hid,
-            participant_roles=("ward_nurse", "wijkteam_worker"),
-            person_present=True,
-        )
-    )
+    events = h.do(warm_meeting(hid))
     only(events, HandoverCompleted)
     assert h.state.handovers[hid].status is HandoverStatus.COMPLETED
 
