@@ -73,21 +73,24 @@ def create_app(
 
 @contextlib.asynccontextmanager
 async def _open_runtime(settings: Settings) -> AsyncIterator[ApiRuntime]:
-    from eventstore import create_pool
+    from workers.database import connect_database
     from workers.services import open_services
     from workers.temporal_client import connect_temporal
-    from workers.worker import prepare_database
 
     async with open_services(
         settings, progress=lambda line: log.info("progress", detail=line)
     ) as services:
-        pool = await create_pool(services.database_url)
+        database = await connect_database(settings, services.database_url)
         try:
-            await prepare_database(pool)
             client = await connect_temporal(settings, services.temporal_address)
-            yield ApiRuntime(pool=pool, client=client, task_queue=settings.task_queue)
+            yield ApiRuntime(
+                pool=database.pool,
+                client=client,
+                task_queue=settings.task_queue,
+                store=database.event_store(),
+            )
         finally:
-            await pool.close()
+            await database.close()
 
 
 @contextlib.asynccontextmanager

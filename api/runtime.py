@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import asyncpg
 from temporalio.client import Client
 
 from eventstore import PostgresEventStore
 
 
-@dataclass
 class ApiRuntime:
-    """The API's collaborators, built in ``main()`` (or by a test) and passed in explicitly."""
+    """The API's collaborators, built in ``main()`` (or by a test) and passed in explicitly.
 
-    pool: asyncpg.Pool
-    client: Client
-    task_queue: str
-    store: PostgresEventStore = field(init=False)
+    Args:
+        pool: the process's pool.
+        client: the Temporal client.
+        task_queue: where the pathway workflows run.
+        store: the process's event store (``Database.event_store()``, with its keys); None: a
+            store over ``pool`` whose key store holds unwrapped keys (tests without a keyring).
+    """
 
-    def __post_init__(self) -> None:
-        self.store = PostgresEventStore(self.pool)
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        client: Client,
+        task_queue: str,
+        store: PostgresEventStore | None = None,
+    ) -> None:
+        self.pool = pool
+        self.client = client
+        self.task_queue = task_queue
+        self.store = store if store is not None else PostgresEventStore(pool)

@@ -13,12 +13,11 @@ from api.auth.tokens import TokenError, issue_token, list_tokens, revoke_token
 
 async def token_command(args: argparse.Namespace, settings: object) -> int:
     """Run one token action; exit 0, 1 (no such token) or 2 (bad option)."""
-    from scripts.cli import open_pool
-    from workers.worker import prepare_database
+    from scripts.cli import open_database
 
-    pool = await open_pool(settings)
+    database = await open_database(settings)
+    pool = database.pool
     try:
-        await prepare_database(pool)
         async with pool.acquire() as conn:
             now = datetime.now(UTC)
             if args.action == "create":
@@ -74,24 +73,23 @@ async def token_command(args: argparse.Namespace, settings: object) -> int:
 
 async def erase_command(args: argparse.Namespace, settings: object) -> int:
     """``pathways admin erase PATHWAY --actor ID``: exit 0, 1 (refused or unknown) or 2 (bad id)."""
-    from eventstore import PostgresEventStore, create_pool
+    from workers.database import connect_database
     from workers.erasure import ErasureRefusedError, InvalidErasureError, erase_pathway
     from workers.services import open_services
     from workers.settings import Settings
     from workers.temporal_client import connect_temporal
-    from workers.worker import prepare_database
 
     assert isinstance(settings, Settings)
     async with open_services(
         settings, progress=lambda line: print(line, file=sys.stderr)
     ) as services:
-        pool = await create_pool(services.database_url)
+        database = await connect_database(settings, services.database_url)
+        pool = database.pool
         try:
-            await prepare_database(pool)
             client = await connect_temporal(settings, services.temporal_address)
             try:
                 report = await erase_pathway(
-                    PostgresEventStore(pool),
+                    database.event_store(),
                     client,
                     args.pathway_id,
                     actor=args.actor,

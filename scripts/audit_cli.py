@@ -13,7 +13,6 @@ from api.fhir.export import pathway_bundle, validate_bundle
 from api.pathways import load_pathway
 from domain import from_payload, personal_fields_of
 from domain.timeline import timeline_line
-from eventstore import PostgresEventStore
 from workflows.inputs import stream_id
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -39,8 +38,7 @@ async def audit_reads(  # noqa: PLR0911, PLR0912, PLR0915 - one flat dispatcher 
     args: argparse.Namespace, settings: object
 ) -> int:
     """Replay, export or read the access log from the command line."""
-    from scripts.cli import open_pool
-    from workers.worker import prepare_database
+    from scripts.cli import open_database
 
     at: datetime | None = None
     if getattr(args, "at", None):
@@ -55,9 +53,9 @@ async def audit_reads(  # noqa: PLR0911, PLR0912, PLR0915 - one flat dispatcher 
                 file=sys.stderr,
             )
             return EXIT_USAGE
-    pool = await open_pool(settings)
+    database = await open_database(settings)
+    pool = database.pool
     try:
-        await prepare_database(pool)
         if args.action == "access-log":
             async with pool.acquire() as conn:
                 if args.verify:
@@ -88,7 +86,7 @@ async def audit_reads(  # noqa: PLR0911, PLR0912, PLR0915 - one flat dispatcher 
                         f" {i.pathway_id or ','.join(i.pathway_ids)} {i.outcome}"
                     )
             return EXIT_OK
-        store = PostgresEventStore(pool)
+        store = database.event_store()
         loaded = await load_pathway(store, args.pathway_id, as_of_time=at)
         current = loaded if at is None else await load_pathway(store, args.pathway_id)
         action = "export" if args.action == "export" else "read"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from workers.settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
-    import asyncpg
+    from workers.database import Database
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -250,22 +250,23 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
     return EXIT_OK
 
 
-async def open_pool(settings: object) -> asyncpg.Pool:
-    """The configured (or embedded) PostgreSQL, checked, as a pool; one error line if not."""
-    from eventstore import create_pool
+async def open_database(settings: object) -> Database:
+    """The configured (or embedded) PostgreSQL, checked and migrated; one error line if not."""
+    from workers.database import connect_database
     from workers.services import check_postgres, ensure_postgres
     from workers.settings import Settings
 
     assert isinstance(settings, Settings)
     dsn, _ = ensure_postgres(settings)
     await check_postgres(dsn, settings.connect_timeout_seconds)
-    return await create_pool(dsn)
+    return await connect_database(settings, dsn)
 
 
 async def _audit(args: argparse.Namespace, settings: object) -> int:
     from eventstore import seal, verify
 
-    pool = await open_pool(settings)
+    database = await open_database(settings)
+    pool = database.pool
     try:
         if args.action == "seal":
             made = await seal(pool)
@@ -290,24 +291,28 @@ async def _audit(args: argparse.Namespace, settings: object) -> int:
 
 async def _projections(args: argparse.Namespace, settings: object) -> int:
     from api.projections.cli import rebuild_command
-    from workers.worker import prepare_database
 
-    pool = await open_pool(settings)
+    database = await open_database(settings)
+    pool = database.pool
     try:
-        await prepare_database(pool)
         return await rebuild_command(pool, json_output=args.json)
     finally:
         await pool.close()
 
 
 async def _migrate(settings: object) -> int:
-    from workers.worker import prepare_database
+    from workers.database import connect_database, prepare_database
+    from workers.services import check_postgres, ensure_postgres
+    from workers.settings import Settings
 
-    pool = await open_pool(settings)
+    assert isinstance(settings, Settings)
+    dsn, _ = ensure_postgres(settings)
+    await check_postgres(dsn, settings.connect_timeout_seconds)
+    database = await connect_database(settings, dsn, prepare=False)
     try:
-        applied = await prepare_database(pool)
+        applied = await prepare_database(database.pool)
     finally:
-        await pool.close()
+        await database.close()
     print("applied: " + (", ".join(applied) if applied else "nothing (schema up to date)"))
     return EXIT_OK
 

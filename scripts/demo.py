@@ -20,12 +20,13 @@ from temporalio.client import Client
 from domain import PathwayState, fold, from_payload, render_timeline
 from domain.commands import RecordAdmission, RecordDischarge
 from domain.tracks import Responsibility
-from eventstore import PostgresEventStore, create_pool
+from eventstore import PostgresEventStore
 from scripts.scenarios import Route, declined_and_redirected, full_route, until
+from workers.database import connect_database
 from workers.services import open_services
 from workers.settings import Settings
 from workers.temporal_client import connect_temporal
-from workers.worker import build_worker, prepare_database
+from workers.worker import build_worker
 from workflows.inputs import stream_id
 
 
@@ -38,13 +39,13 @@ async def run_demo(settings: Settings, out: TextIO = sys.stdout) -> int:
     async with open_services(settings, progress=say) as services:
         say(f"postgres: {'embedded' if settings.embedded_postgres else 'external DSN'}")
         say(f"temporal: {services.temporal_address} (namespace {settings.temporal_namespace})")
-        pool = await create_pool(services.database_url)
+        database = await connect_database(settings, services.database_url)
+        pool = database.pool
         try:
-            await prepare_database(pool)
-            store = PostgresEventStore(pool)
+            store = database.event_store()
             client = await connect_temporal(settings, services.temporal_address)
             run = secrets.token_hex(3)
-            async with build_worker(client, pool, task_queue=settings.task_queue):
+            async with build_worker(client, pool, task_queue=settings.task_queue, store=store):
                 routes = await _run_people(client, settings.task_queue, run, say)
                 for title, route in routes:
                     await _print_timeline(store, route, title, say)

@@ -12,9 +12,6 @@ still decrypt. Payloads written before encryption was turned on pass through dec
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
@@ -26,6 +23,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from workers import key_files
+from workers.key_files import KeyFileError, new_key_text, parse_key_text
+
 ENCODING = b"binary/encrypted"
 """The ``encoding`` metadata of an encrypted payload (the name Temporal's samples use)."""
 KEY_ID = "encryption-key-id"
@@ -33,6 +33,18 @@ KEY_BYTES = 32
 KEY_FILE_NAME = "temporal-payload.key"
 _NONCE_BYTES = 12
 _AAD = b"pathways-temporal-payload-v1"
+
+__all__ = [
+    "ENCODING",
+    "KEY_ID",
+    "EncryptionCodec",
+    "PayloadKeyError",
+    "PayloadKeys",
+    "key_file_key",
+    "key_id",
+    "new_key_text",
+    "parse_key",
+]
 
 
 class PayloadKeyError(ValueError):
@@ -50,55 +62,24 @@ def parse_key(text: str) -> bytes:
     Raises:
         PayloadKeyError: not base64, or not 32 bytes long.
     """
-    cleaned = text.strip()
     try:
-        # "-" and "_" are read as "+" and "/", so both alphabets decode.
-        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
-        raise PayloadKeyError("a payload key must be base64") from None
-    if len(raw) != KEY_BYTES:
-        raise PayloadKeyError(f"a payload key must be {KEY_BYTES} bytes, got {len(raw)}")
-    return raw
-
-
-def new_key_text() -> str:
-    """A fresh random key, as the settings and the key file hold it."""
-    return base64.urlsafe_b64encode(os.urandom(KEY_BYTES)).decode()
+        return parse_key_text(text, what="a payload key")
+    except KeyFileError as exc:
+        raise PayloadKeyError(str(exc)) from None
 
 
 def key_file_key(data_dir: Path) -> bytes:
-    """The embedded default key in ``data_dir``, created on first use.
+    """The embedded default key in ``data_dir``, created on first use (see ``workers.key_files``).
 
-    Several processes of one machine (``pathways dev up`` starts a worker and the API at once)
-    may arrive here together: the key is written to a private temporary file and linked into
-    place, which fails for all but the first, so every process reads the same complete key.
+    Raises:
+        PayloadKeyError: the file cannot be made or read; one line naming the path and setting.
     """
-    path = data_dir / KEY_FILE_NAME
     try:
-        if not path.exists():
-            _create_key_file(path)
-        return parse_key(path.read_text())
-    except PayloadKeyError as exc:
-        raise PayloadKeyError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise PayloadKeyError(
-            f"{path}: {exc.strerror or exc} (or set PATHWAYS_TEMPORAL_PAYLOAD_KEY)"
-        ) from None
-
-
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(new_key_text() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another process was first: use its key
-            os.link(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+        return key_files.key_file_key(
+            data_dir / KEY_FILE_NAME, setting="PATHWAYS_TEMPORAL_PAYLOAD_KEY", what="a payload key"
+        )
+    except KeyFileError as exc:
+        raise PayloadKeyError(str(exc)) from None
 
 
 @dataclass(frozen=True)

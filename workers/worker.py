@@ -13,8 +13,8 @@ from temporalio.worker import Worker
 
 from activities.event_store import EventStoreActivities
 from activities.notices import NoticeActivities
-from activities.schema import migrate_delivery_tables
-from eventstore import PostgresEventStore, create_pool, migrate
+from eventstore import PostgresEventStore
+from workers.database import connect_database, prepare_database
 from workers.sealing import seal_periodically
 from workers.services import open_services
 from workers.settings import Settings
@@ -22,6 +22,8 @@ from workers.temporal_client import connect_temporal
 from workflows.pathway import PathwayWorkflow
 
 log = structlog.get_logger()
+
+__all__ = ["WORKFLOWS", "WORKFLOW_TASK_SLOTS", "build_worker", "prepare_database", "run_worker"]
 
 WORKFLOWS: Sequence[type] = (PathwayWorkflow,)
 
@@ -36,25 +38,19 @@ until the retry. Tasks left on the server wait without a clock running.
 """
 
 
-async def prepare_database(pool: asyncpg.Pool) -> list[str]:
-    """Bring the event store, the delivery tables and the API's tables (tokens, access log,
-    idempotency keys, projections) up to date (safe to run concurrently).
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    *,
+    task_queue: str,
+    store: PostgresEventStore | None = None,
+) -> Worker:
+    """A worker for every pathways workflow and activity on ``task_queue``.
 
-    Returns:
-        The migrations applied now.
+    ``store`` is the process's event store (``Database.event_store()``); without one, a store
+    over ``pool`` whose key store holds unwrapped keys (tests that need no key hierarchy).
     """
-    from api.schema import migrate_api_tables
-
-    return [
-        *await migrate(pool),
-        *await migrate_delivery_tables(pool),
-        *await migrate_api_tables(pool),
-    ]
-
-
-def build_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Worker:
-    """A worker for every pathways workflow and activity on ``task_queue``."""
-    store_activities = EventStoreActivities(PostgresEventStore(pool))
+    store_activities = EventStoreActivities(store or PostgresEventStore(pool))
     notices = NoticeActivities(pool)
     return Worker(
         client,
@@ -78,11 +74,13 @@ async def run_worker(settings: Settings) -> None:
     async with open_services(
         settings, progress=lambda line: log.info("progress", detail=line)
     ) as services:
-        pool = await create_pool(services.database_url)
+        database = await connect_database(settings, services.database_url)
+        pool = database.pool
         try:
-            await prepare_database(pool)
             client = await connect_temporal(settings, services.temporal_address)
-            worker = build_worker(client, pool, task_queue=settings.task_queue)
+            worker = build_worker(
+                client, pool, task_queue=settings.task_queue, store=database.event_store()
+            )
             log.info(
                 "worker_started", task_queue=settings.task_queue, temporal=services.temporal_address
             )
