@@ -12,7 +12,8 @@ moment ago can act on it at once, whatever the projections' lag.
   person's pathway through that handover (data minimisation). Sharing
   is covered by an active consent or a recorded legal basis naming it as recipient, or by its own
   care relationship (it is responsible for an active track or employs the coordinator: GDPR
-  Art. 9(2)(h), the data is its own record).
+  Art. 9(2)(h), the data is its own record). What it then sees beyond its own handovers is
+  decided part by part by ``domain.sharing_scope`` (consent per purpose and data category).
 - A **case worker** sees only the pathways they coordinate.
 - An **auditor** reads everything and writes nothing; an **admin** manages tokens, reads no
   person's data.

@@ -31,6 +31,7 @@ from domain.employment import ContactParty
 from domain.gaps import BridgeRole
 from domain.handover import DeclineReason, fhir_task_status
 from domain.ids import ConsentId, GapId, HandoverId, OrgId, WorkerId
+from domain.sharing_scope import TRACK_PART, ViewPart, agency_view_scope
 from domain.tracks import Responsibility
 from workflows.inputs import PATHWAY_ID_PATTERN
 
@@ -67,8 +68,22 @@ class AgencyHandover(BaseModel):
     decline_reason: str | None
 
 
+class WithheldPartView(BaseModel):
+    """A part of the pathway not shown to the caller, and the consent that would show it."""
+
+    part: str
+    data_category: str
+    purposes: list[str]
+    reason: str
+
+
 class AgencyPathwayView(BaseModel):
-    """What an agency sees of a pathway: status, responsibilities and its own handovers."""
+    """What an agency sees of a pathway: status, its own handovers, and what consent covers.
+
+    ``responsible`` names only the tracks the caller holds or whose category an active consent
+    (or legal basis) covers; ``open_gaps`` likewise; ``withheld`` says what was left out and
+    which consent would show it.
+    """
 
     pathway_id: str
     status: str
@@ -76,6 +91,7 @@ class AgencyPathwayView(BaseModel):
     responsible: dict[str, str]
     handovers: list[AgencyHandover]
     open_gaps: list[str]
+    withheld: list[WithheldPartView]
 
 
 class RequestHandoverBody(_Body):
@@ -157,14 +173,18 @@ async def get_pathway(
     *, pathway_id: PathwayIdPath, runtime: Runtime, principal: AgencyPrincipal, access: Access
 ) -> AgencyPathwayView:
     """A pathway in which you are a party and which consent covers; otherwise 404."""
-    loaded = await visible_pathway(runtime.store, principal, access, pathway_id, now=utcnow())
+    now = utcnow()
+    loaded = await visible_pathway(runtime.store, principal, access, pathway_id, now=now)
     state, org = loaded.state, principal.organisation_id
+    scope = agency_view_scope(state, org, now)
     return AgencyPathwayView(
         pathway_id=state.pathway_id,
         status=state.status.value,
         coordinator_org=state.coordinator.org_id if state.coordinator else None,
         responsible={
-            t.track.value: t.responsible_org for t in state.active_tracks() if t.responsible_org
+            t.track.value: t.responsible_org
+            for t in state.active_tracks()
+            if t.responsible_org and scope.shows(TRACK_PART[t.track])
         },
         handovers=[
             AgencyHandover(
@@ -182,7 +202,20 @@ async def get_pathway(
             for h in state.handovers.values()
             if org in (h.from_org, h.to_org)
         ],
-        open_gaps=[g for g, gap in state.gaps.items() if gap.is_open],
+        open_gaps=(
+            [g for g, gap in state.gaps.items() if gap.is_open]
+            if scope.shows(ViewPart.SUPPORT_GAPS)
+            else []
+        ),
+        withheld=[
+            WithheldPartView(
+                part=w.part.value,
+                data_category=w.data_category.value,
+                purposes=[p.value for p in w.purposes],
+                reason=w.reason,
+            )
+            for w in scope.withheld
+        ],
     )
 
 
