@@ -1,8 +1,12 @@
 """Idempotency keys: the same key and body return the first response; another body is refused.
 
 The key also fixes the Temporal update id (:func:`update_id`), so a retry after the API crashed
-between sending the update and storing the response is answered by Temporal with the first
-outcome instead of running the command again.
+between sending the update and storing the response is answered by Temporal (or, after
+continue-as-new, by the workflow's own memory of update ids) with the first outcome instead of
+running the command again. That is why a retry of a key whose first attempt never stored an
+answer (the API died, or the first attempt is still running) runs the action again, marked
+``retried``: sending the same update id twice cannot act twice, and checking the command first
+against the pathway's state would refuse it because of its own effect (issue 12).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from typing import Any
 import asyncpg
 from fastapi.responses import JSONResponse
 
-from api.errors import ApiError, ConflictError, UnavailableError, UnprocessableError, error_json
+from api.errors import ApiError, UnavailableError, UnprocessableError, error_json
 from eventstore.hashing import canonical_json
 
-# A request still "in progress" after this long was cut off (a crash); a retry may take it over.
+# A request still "in progress" after this long was cut off (a crash): its row is renewed.
 STALE_AFTER = timedelta(seconds=60)
 
 # Refusals that are a fact about the request (a retry gets the same answer) are remembered;
@@ -43,9 +47,16 @@ async def idempotent(
     principal_key: str,
     key: str,
     fingerprint: bytes,
-    action: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+    action: Callable[[bool], Awaitable[tuple[int, dict[str, Any]]]],
 ) -> JSONResponse:
-    """Run ``action`` at most once per (principal, key); replay its stored response otherwise."""
+    """Run ``action`` for a new (principal, key); replay its stored response otherwise.
+
+    ``action(retried)`` is called with ``retried`` true when an earlier attempt under the key left
+    no answer (it crashed, or it is still running): the action must then be one whose repetition
+    cannot act twice (a Temporal update or workflow start under an id fixed by the key) and must
+    not refuse because of its own earlier effect. The first answer stored wins.
+    """
+    retried = False
     try:
         async with pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -73,18 +84,14 @@ async def idempotent(
                         status_code=row["status_code"],
                         headers={"Idempotent-Replayed": "true"},
                     )
-                if not row["stale"]:
-                    raise ConflictError(
-                        "Idempotency-Key: a request with this key is still in progress",
-                        code="idempotency_in_progress",
-                        field="Idempotency-Key",
+                retried = True
+                if row["stale"]:
+                    await conn.execute(
+                        "UPDATE api.idempotency_keys SET created_at = clock_timestamp()"
+                        " WHERE principal = $1 AND idempotency_key = $2",
+                        principal_key,
+                        key,
                     )
-                await conn.execute(
-                    "UPDATE api.idempotency_keys SET created_at = clock_timestamp()"
-                    " WHERE principal = $1 AND idempotency_key = $2",
-                    principal_key,
-                    key,
-                )
             else:
                 inserted = await conn.execute(
                     "INSERT INTO api.idempotency_keys (principal, idempotency_key, request_hash)"
@@ -93,26 +100,23 @@ async def idempotent(
                     key,
                     fingerprint,
                 )
-                if inserted == "INSERT 0 0":  # a concurrent request with this key won the race
-                    raise ConflictError(
-                        "Idempotency-Key: a request with this key is still in progress",
-                        code="idempotency_in_progress",
-                        field="Idempotency-Key",
-                    )
+                # A concurrent request with this key won the race: this one is its retry.
+                retried = inserted == "INSERT 0 0"
     except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
         raise UnavailableError("PostgreSQL is unavailable") from exc
 
     try:
-        status, body = await action()
+        status, body = await action(retried)
     except ApiError as exc:
         response = error_json(exc.status_code, exc.code, exc.message, exc.field)
         if exc.status_code in _REMEMBERED:
             await _complete(pool, principal_key, key, exc.status_code, _body_of(response))
-        else:
+        elif not retried:  # the first attempt, maybe still running, keeps its row
             await _release(pool, principal_key, key)
         return response
     except BaseException:
-        await _release(pool, principal_key, key)
+        if not retried:
+            await _release(pool, principal_key, key)
         raise
     await _complete(pool, principal_key, key, status, body)
     return JSONResponse(body, status_code=status)
@@ -127,9 +131,11 @@ def _body_of(response: JSONResponse) -> Any:
 async def _complete(
     pool: asyncpg.Pool, principal_key: str, key: str, status: int, body: Any
 ) -> None:
+    # The first answer stored wins: a retry that ran beside its first attempt answers the same.
     await pool.execute(
         "UPDATE api.idempotency_keys SET status_code = $3, response = $4,"
-        " completed_at = clock_timestamp() WHERE principal = $1 AND idempotency_key = $2",
+        " completed_at = clock_timestamp()"
+        " WHERE principal = $1 AND idempotency_key = $2 AND completed_at IS NULL",
         principal_key,
         key,
         status,

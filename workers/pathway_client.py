@@ -20,10 +20,19 @@ from workflows.pathway import PathwayWorkflow
 PathwayHandle = WorkflowHandle[PathwayWorkflow, PathwaySummary]
 
 
-async def open_pathway(client: Client, command: OpenPathway, *, task_queue: str) -> PathwayHandle:
+OPENED_BY_MEMO = "opened-by"
+"""Memo naming the request that opened a pathway (a hash of caller and key; no personal data)."""
+
+
+async def open_pathway(
+    client: Client, command: OpenPathway, *, task_queue: str, request_id: str | None = None
+) -> PathwayHandle:
     """Start the pathway's workflow; the template version is pinned here, outside the sandbox.
 
     A pathway id is used once: reopening a closed pathway under the same id is refused.
+    ``request_id`` (the API's update id of the keyed request) is kept in the workflow's memo, so
+    a retry of the same request can tell its own opening from someone else's
+    (:func:`opened_by`).
     """
     template = load_template(command.template_id, command.template_version)
     return await client.start_workflow(
@@ -32,7 +41,15 @@ async def open_pathway(client: Client, command: OpenPathway, *, task_queue: str)
         id=workflow_id(command.pathway_id),
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        memo={OPENED_BY_MEMO: request_id} if request_id else None,
     )
+
+
+async def opened_by(client: Client, pathway_id: str) -> str | None:
+    """The request id that opened the pathway's workflow, if it was opened under one."""
+    description = await client.get_workflow_handle(workflow_id(pathway_id)).describe()
+    value = await description.memo_value(OPENED_BY_MEMO, default=None)
+    return value if isinstance(value, str) else None
 
 
 def pathway_handle(client: Client, pathway_id: str) -> PathwayHandle:

@@ -13,18 +13,19 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import listings
 from api.deps import Access, CaseworkerPrincipal, Runtime, utcnow
 from api.errors import ERROR_RESPONSES, ConflictError, UnavailableError, UnprocessableError
+from api.idempotency import update_id
 from api.pathways import CommandResult, LoadedPathway, visible_pathway
 from api.routes.commands import CaseworkerCommands
 from api.runtime import ApiRuntime
 from domain import AnyCommand, Deadline, DomainError, from_payload, load_template, next_deadlines
 from domain.commands.pathway import OpenPathway
 from domain.timeline import timeline_line
-from workers.pathway_client import open_pathway
+from workers.pathway_client import open_pathway, opened_by
 from workflows.inputs import PATHWAY_ID_PATTERN, stream_id
 
 router = APIRouter(prefix="/caseworker", tags=["case workers"], responses=ERROR_RESPONSES)
@@ -157,7 +158,9 @@ async def open_new_pathway(body: OpenPathway, caseworker: CaseworkerCommands) ->
     """Open a pathway that you coordinate (``coordinator_id`` must be your own id)."""
     runtime = caseworker.runtime
 
-    async def action() -> tuple[int, dict[str, Any]]:
+    request_id = update_id(caseworker.principal.key, caseworker.key)
+
+    async def action(retried: bool) -> tuple[int, dict[str, Any]]:
         if body.coordinator_id != caseworker.principal.subject_id:
             raise UnprocessableError(
                 "coordinator_id: must be your own coordinator id", field="coordinator_id"
@@ -166,12 +169,25 @@ async def open_new_pathway(body: OpenPathway, caseworker: CaseworkerCommands) ->
             load_template(body.template_id, body.template_version)
         except DomainError as exc:
             raise UnprocessableError(f"template_id: {exc.message}", field="template_id") from exc
+        if retried and await _opened_by_this_request(runtime, body.pathway_id, request_id):
+            # The first attempt opened it and died before answering: this is its answer.
+            version = await _wait_for_stream(runtime, body.pathway_id)
+            return 201, OpenedPathway(
+                pathway_id=body.pathway_id, stream_version=version
+            ).model_dump()
         if await runtime.store.stream_version(stream_id(body.pathway_id)) > 0:
             raise ConflictError("a pathway with this id exists", code="duplicate_pathway")
         command = body.model_copy(update={"actor": caseworker.actor})
         try:
-            await open_pathway(runtime.client, command, task_queue=runtime.task_queue)
+            await open_pathway(
+                runtime.client, command, task_queue=runtime.task_queue, request_id=request_id
+            )
         except WorkflowAlreadyStartedError as exc:
+            if await _opened_by_this_request(runtime, body.pathway_id, request_id):
+                version = await _wait_for_stream(runtime, body.pathway_id)
+                return 201, OpenedPathway(
+                    pathway_id=body.pathway_id, stream_version=version
+                ).model_dump()
             raise ConflictError("a pathway with this id exists", code="duplicate_pathway") from exc
         except RPCError as exc:
             raise UnavailableError("Temporal is unavailable") from exc
@@ -179,6 +195,15 @@ async def open_new_pathway(body: OpenPathway, caseworker: CaseworkerCommands) ->
         return 201, OpenedPathway(pathway_id=body.pathway_id, stream_version=version).model_dump()
 
     return await caseworker.once(body, action)
+
+
+async def _opened_by_this_request(runtime: ApiRuntime, pathway_id: str, request_id: str) -> bool:
+    try:
+        return await opened_by(runtime.client, pathway_id) == request_id
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise UnavailableError("Temporal is unavailable") from exc
 
 
 async def _wait_for_stream(runtime: ApiRuntime, pathway_id: str, seconds: float = 20) -> int:

@@ -30,7 +30,8 @@ from api.pathways import as_json, command_result, precheck, send_command, visibl
 from api.runtime import ApiRuntime
 from domain import Command
 
-Action = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
+Action = Callable[[bool], Awaitable[tuple[int, dict[str, Any]]]]
+"""A keyed request's work; its argument says whether an earlier attempt may have done it."""
 
 
 class Commands:
@@ -77,12 +78,15 @@ class Commands:
             status: the status of success.
         """
 
-        async def action() -> tuple[int, dict[str, Any]]:
+        async def action(retried: bool) -> tuple[int, dict[str, Any]]:
             now = utcnow()
             loaded = await visible_pathway(
                 self.runtime.store, self.principal, None, pathway_id, now=now
             )
-            precheck(loaded.state, command, now=now)
+            if not retried:
+                # On a retry the state may already hold this very command's effect: the
+                # workflow, which knows the update id, answers with the first outcome instead.
+                precheck(loaded.state, command, now=now)
             outcome = await send_command(
                 self.runtime, pathway_id, command, update_id=update_id(self.principal.key, self.key)
             )
