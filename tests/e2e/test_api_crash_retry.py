@@ -8,9 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -100,7 +101,7 @@ async def api(
     process.stop()
 
 
-Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+Send = Callable[[httpx.AsyncClient, int], Coroutine[Any, Any, httpx.Response]]
 
 
 async def _kill_mid_flight(api: ApiProcess, token: str, send: Send) -> None:
