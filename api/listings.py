@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel, SerializeAsAny, TypeAdapter
 
 from api.deps import AccessLogger
 from api.errors import UnprocessableError
+from eventstore.connections import Connection
 
 # Rows serialise as their own model (``SerializeAsAny``), whichever projection they come from.
 _PAGE = TypeAdapter(dict[str, list[SerializeAsAny[BaseModel]]])
@@ -31,6 +33,7 @@ async def caseload(
 
     async with access.db.use() as conn:
         rows = await queries.caseload(conn, coordinator_id=coordinator_id, limit=limit, after=after)
+        rows = await _mark_stale(conn, rows)
     return await _page(access, rows)
 
 
@@ -40,6 +43,7 @@ async def at_risk(access: AccessLogger, *, coordinator_id: str, now: datetime) -
 
     async with access.db.use() as conn:
         rows = await queries.at_risk(conn, coordinator_id=coordinator_id, now=now)
+        rows = await _mark_stale(conn, rows)
     return await _page(access, rows)
 
 
@@ -54,9 +58,26 @@ async def inbox(
             rows = await queries.inbox(
                 conn, organisation_id=organisation_id, status=status, limit=limit, after=after
             )
+            rows = await _mark_stale(conn, rows)
     except ValueError as exc:
         raise UnprocessableError("after: not a cursor from a previous page", field="after") from exc
     return await _page(access, rows)
+
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+async def _mark_stale(conn: Connection, rows: list[Row]) -> list[Row]:
+    """Rows of quarantined pathways, marked ``stale`` (see ``api.projections.quarantine``)."""
+    from api.projections.quarantine import held
+
+    stale = await held(conn, pathway_ids_of(rows))
+    if not stale:
+        return rows
+    return [
+        row.model_copy(update={"stale": True}) if getattr(row, "pathway_id", None) in stale else row
+        for row in rows
+    ]
 
 
 async def _page(access: AccessLogger, rows: Sequence[BaseModel]) -> Response:

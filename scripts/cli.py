@@ -109,7 +109,12 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     erase.add_argument("--json", action="store_true")
     projections = commands.add_parser("projections", help="read models of the API")
-    projections.add_argument("action", choices=["rebuild"])
+    projections.add_argument(
+        "action",
+        choices=["rebuild", "quarantine", "retry"],
+        help="rebuild from zero; list the pathways set aside; project them again",
+    )
+    projections.add_argument("--pathway", help="retry: only this pathway")
     projections.add_argument("--json", action="store_true")
 
 
@@ -290,11 +295,15 @@ async def _audit(args: argparse.Namespace, settings: object) -> int:
 
 
 async def _projections(args: argparse.Namespace, settings: object) -> int:
-    from api.projections.cli import rebuild_command
+    from api.projections.cli import quarantine_command, rebuild_command, retry_command
 
     database = await open_database(settings)
     pool = database.pool
     try:
+        if args.action == "quarantine":
+            return await quarantine_command(pool, json_output=args.json)
+        if args.action == "retry":
+            return await retry_command(pool, pathway_id=args.pathway, json_output=args.json)
         return await rebuild_command(pool, json_output=args.json)
     finally:
         await pool.close()

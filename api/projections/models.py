@@ -36,6 +36,9 @@ class CaseloadRow(_Row):
     overdue_steps: int
     at_risk: bool
     version: int
+    stale: bool = False
+    """True while the pathway's newest events could not be projected (it is quarantined): this
+    row shows it as it was before them."""
     cursor: str
 
 
@@ -70,6 +73,9 @@ class AtRiskRow(_Row):
     deadlines: list[DeadlineItem]
     """Running clocks due at or before ``now + horizon``, earliest first."""
     reasons: list[str]
+    stale: bool = False
+    """True while the pathway's newest events could not be projected (it is quarantined): this
+    row shows it as it was before them."""
 
 
 class InboxRow(_Row):
@@ -103,6 +109,9 @@ class InboxRow(_Row):
     next_step_escalation_level: int | None
     consent_covered: bool
     shared_under: str | None
+    stale: bool = False
+    """True while the pathway's newest events could not be projected (it is quarantined): this
+    row shows it as it was before them."""
     cursor: str
 
 
@@ -175,3 +184,12 @@ class RebuildReport(_Row):
     events: int
     pathways: int
     seconds: float
+    quarantined: int = 0
+    """Pathways set aside because their events could not be held (see ``quarantine``)."""
+
+
+class RetryReport(_Row):
+    """What a retry of the quarantine did: pathways projected again, and those still set aside."""
+
+    resolved: list[str]
+    still_quarantined: list[str]

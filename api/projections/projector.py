@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from api.projections import quarantine
 from api.projections.facts import OutcomeFacts, evolve_facts
 from api.projections.rows import PathwayRows, derive_rows, template_of
 from api.projections.tables import CASELOAD, DERIVED_TABLES, OUTCOMES, Table
@@ -164,13 +165,80 @@ class Projector:
     async def apply(self, connection: Connection, events: Sequence[RecordedEvent]) -> int:
         """Project a batch of events; return how many were applied (not skipped).
 
-        Events are grouped per pathway, so a batch writes each pathway's rows once.
+        Events are grouped per pathway, so a batch writes each pathway's rows once. A pathway
+        whose events cannot be held (``quarantine.POISON``) is set aside and the rest of the
+        batch still applies (see ``api.projections.quarantine``); events of a pathway already
+        set aside are held back.
         """
         grouped: dict[str, list[RecordedEvent]] = {}
         for event in events:
             pathway_id = pathway_id_of(event.stream_id)
             if pathway_id is not None:
                 grouped.setdefault(pathway_id, []).append(event)
+        for pathway_id in await quarantine.held(connection, grouped):
+            del grouped[pathway_id]
+        try:
+            # One savepoint for the whole batch: the common case costs one round trip more.
+            async with connection.transaction():
+                return await self._apply_all(connection, grouped)
+        except quarantine.POISON:
+            self.forget()  # the cache may hold states the savepoint just rolled back
+        applied = 0
+        for pathway_id, found in grouped.items():
+            try:
+                async with connection.transaction():
+                    applied += await self._apply_pathway(connection, pathway_id, found)
+            except quarantine.POISON:
+                self._cache.pop(pathway_id, None)
+                applied += await self._apply_until_poison(connection, pathway_id, found)
+        return applied
+
+    async def _apply_until_poison(
+        self, connection: Connection, pathway_id: str, events: list[RecordedEvent]
+    ) -> int:
+        """Apply one event at a time, and set the pathway aside at the first that fails.
+
+        So the pathway's rows show it as it was just before the event that cannot be held.
+        """
+        applied = 0
+        for event in sorted(events, key=lambda e: e.version):
+            try:
+                async with connection.transaction():
+                    applied += await self._apply_pathway(connection, pathway_id, [event])
+            except quarantine.POISON as exc:
+                self._cache.pop(pathway_id, None)
+                await quarantine.record(connection, pathway_id, event, exc)
+                log.warning(
+                    "projection_quarantined",
+                    pathway_id=pathway_id,
+                    event_type=event.type,
+                    version=event.version,
+                    reason=quarantine.reason_of(exc),
+                )
+                break
+        return applied
+
+    async def reproject(self, connection: Connection, pathway_id: str, stream_id: str) -> int:
+        """Project a pathway's whole stream again from nothing (a quarantine's retry).
+
+        Raises:
+            one of ``quarantine.POISON`` when its events still cannot be held.
+        """
+        self._cache.pop(pathway_id, None)
+        await connection.execute(
+            "DELETE FROM projections.pathway_state WHERE pathway_id = $1", pathway_id
+        )
+        for table in DERIVED_TABLES:
+            await connection.execute(
+                f"DELETE FROM {table.qualified} WHERE pathway_id = $1",  # noqa: S608
+                pathway_id,
+            )
+        events = await self._store.read_stream(stream_id)
+        return await self._apply_pathway(connection, pathway_id, list(events))
+
+    async def _apply_all(
+        self, connection: Connection, grouped: dict[str, list[RecordedEvent]]
+    ) -> int:
         applied = 0
         for pathway_id, found in grouped.items():
             applied += await self._apply_pathway(connection, pathway_id, found)
@@ -249,6 +317,11 @@ class Projector:
         self._cache.move_to_end(pathway_id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+    @property
+    def store(self) -> PostgresEventStore:
+        """The store the projector reads missing versions from (decrypts nothing)."""
+        return self._store
 
     def forget(self) -> None:
         """Drop the in-memory cache (after the tables were reset underneath it)."""

@@ -19,7 +19,8 @@ import time
 
 import asyncpg
 
-from api.projections.models import RebuildReport
+from api.projections import quarantine
+from api.projections.models import RebuildReport, RetryReport
 from api.projections.projector import Projector, projection_store
 from api.projections.runner import SUBSCRIPTION_NAME
 from api.projections.tables import ALL_TABLES
@@ -53,6 +54,8 @@ async def rebuild(
     cursor = START
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(_SET_CHECKPOINT_SQL, name, str(START.transaction_id), 0)
+        # Everything is projected again from zero: what still cannot be held is set aside anew.
+        await connection.execute("DELETE FROM projections.quarantine")
         for table in ALL_TABLES:
             await connection.execute(f"DELETE FROM {table.qualified}")  # noqa: S608 - constant
         while True:
@@ -68,6 +71,42 @@ async def rebuild(
             _SET_CHECKPOINT_SQL, name, str(cursor.transaction_id), cursor.position
         )
         pathways = await connection.fetchval("SELECT count(*) FROM projections.caseload")
+        quarantined = await quarantine.count_open(connection)
     return RebuildReport(
-        events=events, pathways=int(pathways), seconds=round(time.monotonic() - started, 3)
+        events=events,
+        pathways=int(pathways),
+        seconds=round(time.monotonic() - started, 3),
+        quarantined=quarantined,
     )
+
+
+async def retry_quarantined(pool: asyncpg.Pool, *, pathway_id: str | None = None) -> RetryReport:
+    """Project each quarantined pathway's whole stream again (after the cause was fixed).
+
+    Each pathway is retried in a transaction of its own: one that still fails stays set aside
+    (its attempts counted) and does not hold back the others.
+    """
+    projector = Projector(projection_store(pool))
+    resolved: list[str] = []
+    still: list[str] = []
+    async with pool.acquire() as connection:
+        waiting = await quarantine.open_quarantine(connection, limit=100_000)
+    for item in waiting:
+        if pathway_id is not None and item.pathway_id != pathway_id:
+            continue
+        async with pool.acquire() as connection, connection.transaction():
+            stream = await connection.fetchval(
+                "SELECT stream_id FROM projections.quarantine WHERE pathway_id = $1",
+                item.pathway_id,
+            )
+            try:
+                async with connection.transaction():
+                    await projector.reproject(connection, item.pathway_id, stream)
+            except quarantine.POISON as exc:
+                events = await projector.store.read_stream(stream, from_version=item.stream_version)
+                await quarantine.record(connection, item.pathway_id, events[0], exc)
+                still.append(item.pathway_id)
+                continue
+            await quarantine.resolve(connection, item.pathway_id)
+            resolved.append(item.pathway_id)
+    return RetryReport(resolved=resolved, still_quarantined=still)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -20,11 +21,18 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Each dependency's state."""
+    """Each dependency's state; ``degraded`` still serves, but something needs an operator."""
 
     status: str
     postgres: str
     temporal: str
+    projections: str = "ok"
+    problems: list[str] = []
+    """Why the status is ``degraded``: one sentence each, naming events by log position."""
+
+
+LAG_SECONDS_DEGRADED = 60.0
+"""Projections this far behind the log make the API degraded: new work is not on screens yet."""
 
 
 @router.get("/health", response_model=Health)
@@ -53,4 +61,36 @@ async def ready(request: Request) -> Readiness:
             await runtime.client.workflow_service.get_system_info(GetSystemInfoRequest())
     except Exception as exc:
         raise UnavailableError("Temporal is unavailable") from exc
-    return Readiness(status="ready", postgres="ok", temporal="ok")
+    problems = await _projection_problems(runtime.pool)
+    return Readiness(
+        status="degraded" if problems else "ready",
+        postgres="ok",
+        temporal="ok",
+        projections="degraded" if problems else "ok",
+        problems=problems,
+    )
+
+
+async def _projection_problems(pool: asyncpg.Pool) -> list[str]:
+    from api.projections.quarantine import open_quarantine
+    from api.projections.runner import projection_subscription
+
+    problems: list[str] = []
+    try:
+        async with asyncio.timeout(5):
+            async with pool.acquire() as connection:
+                quarantined = await open_quarantine(connection, limit=5)
+            lag = await projection_subscription(pool).lag()
+    except Exception as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    problems += [
+        f"the projections set aside the event at position {q.position} ({q.event_type},"
+        f" {q.reason}); its pathway is shown stale (pathways projections quarantine)"
+        for q in quarantined
+    ]
+    if lag.seconds_behind is not None and lag.seconds_behind > LAG_SECONDS_DEGRADED:
+        problems.append(
+            f"the projections are {lag.events_behind} events and {lag.seconds_behind:.0f} s"
+            " behind the log"
+        )
+    return problems
