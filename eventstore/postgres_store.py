@@ -120,43 +120,19 @@ _APPEND_ONE_SQL = """
     FROM eventstore.append_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 """
 
-# The pooled single-event append: the fast path of 0008 as one plain statement, without a
-# PL/pgSQL call (which cost about a fifth of the append's server time). It writes only when the
-# stream exists, is at the expected version and the content hash is well formed; it returns no
-# row otherwise, and an event id already recorded fails it on events_event_id_key. In both cases
-# nothing was written (the statement is its own transaction) and the caller hands the append to
-# append_events, which holds every rule and error of the general path: new streams, replays,
-# conflicts. The invariants are the ones 0008 explains: the UPDATE locks the head and re-checks
-# the version against the committed head, and the link hash is the same formula over the head's
-# last hash. The drawn position is lost when no row matches: positions are unique, not gap-free.
-# Payload and metadata are sent as text (``::text::json``): sent as json, the pool's codec would
-# store the already encoded text as one JSON string, and the hashed bytes would differ.
+# The pooled single-event append: the fast path of 0008 as one statement, inside the SECURITY
+# DEFINER function eventstore.append_event_to_head (0009), since the application role may not
+# insert into the log itself. It writes only when the stream exists, is at the expected version
+# and the content hash is well formed; it returns no row otherwise, and an event id already
+# recorded fails it on events_event_id_key. In both cases nothing was written (the call is its
+# own transaction) and the caller hands the append to append_events, which holds every rule and
+# error of the general path: new streams, replays, conflicts. The invariants are the ones 0008
+# explains: the UPDATE locks the head and re-checks the version against the committed head, and
+# the link hash is the same formula over the head's last hash. The drawn position is lost when
+# no row matches: positions are unique, not gap-free.
 _APPEND_ONE_FAST_SQL = """
-    WITH drawn AS (
-        SELECT nextval('eventstore.events_position_seq') AS position,
-               clock_timestamp() AS recorded_at
-    ), head AS (
-        UPDATE eventstore.streams s
-        SET version = s.version + 1,
-            last_hash = sha256(s.last_hash || int8send(s.version + 1::bigint)
-                               || int8send(d.position)
-                               || int8send((extract(epoch FROM d.recorded_at) * 1000000)::bigint)
-                               || $10::bytea),
-            updated_at = d.recorded_at
-        FROM drawn d
-        WHERE s.stream_id = $1
-          AND ($2::integer IS NULL OR ($2 = -1 AND s.version > 0) OR s.version = $2)
-          AND octet_length($10::bytea) = 32
-        RETURNING s.version, s.last_hash, d.position, d.recorded_at
-    )
-    INSERT INTO eventstore.events (position, transaction_id, stream_id, version, event_id, type,
-                                   schema_version, payload, metadata, subject_id,
-                                   personal_fields, recorded_at, hash)
-    SELECT head.position, pg_current_xact_id(), $1, head.version, $3, $4, $5,
-           $6::text::json, $7::text::json, $8, coalesce($9::text[], '{}'), head.recorded_at,
-           head.last_hash
-    FROM head
-    RETURNING position, version
+    SELECT event_position, event_version
+    FROM eventstore.append_event_to_head($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 """
 
 # SQLSTATEs raised on purpose by eventstore.append_events (0003_append_function.sql).

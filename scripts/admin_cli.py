@@ -28,7 +28,6 @@ async def token_command(args: argparse.Namespace, settings: object) -> int:
                         organisation_id=args.organisation,
                         subject_id=args.subject,
                         expires_in=timedelta(days=args.expires_in),
-                        now=now,
                     )
                 except TokenError as exc:
                     print(f"pathways: {exc}", file=sys.stderr)
@@ -48,7 +47,7 @@ async def token_command(args: argparse.Namespace, settings: object) -> int:
                     )
                 return 0
             if args.action == "revoke":
-                found = await revoke_token(conn, args.token_id, now=now)
+                found = await revoke_token(conn, args.token_id)
                 if args.json:
                     print(json.dumps({"token_id": args.token_id, "revoked": found}))
                 elif found:

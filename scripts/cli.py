@@ -139,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from eventstore import MigrationError
+        from workers.database_logins import DatabaseLoginError
         from workers.dev_server import DevServerError
+        from workers.key_files import KeyFileError
         from workers.payload_codec import PayloadKeyError
         from workers.temporal_cli import TemporalCliNotFoundError
         from workers.temporal_client import ServiceUnavailableError
@@ -150,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             | TemporalCliNotFoundError
             | DevServerError
             | MigrationError
-            | PayloadKeyError,
+            | PayloadKeyError
+            | DatabaseLoginError
+            | KeyFileError,
         ):
             print(f"pathways: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
@@ -310,18 +314,14 @@ async def _projections(args: argparse.Namespace, settings: object) -> int:
 
 
 async def _migrate(settings: object) -> int:
-    from workers.database import connect_database, prepare_database
+    from workers.database import migrate_database
     from workers.services import check_postgres, ensure_postgres
     from workers.settings import Settings
 
     assert isinstance(settings, Settings)
     dsn, _ = ensure_postgres(settings)
     await check_postgres(dsn, settings.connect_timeout_seconds)
-    database = await connect_database(settings, dsn, prepare=False)
-    try:
-        applied = await prepare_database(database.pool)
-    finally:
-        await database.close()
+    applied = await migrate_database(settings, dsn)
     print("applied: " + (", ".join(applied) if applied else "nothing (schema up to date)"))
     return EXIT_OK
 

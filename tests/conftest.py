@@ -67,6 +67,36 @@ async def database_url(pg_admin_dsn: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture
+async def app_database_url(database_url: str) -> AsyncIterator[str]:
+    """The test database migrated by its owner, and the DSN of a login role of its own that is
+    a member of ``pathways_app``: the owner/application split of a deployment, in one place.
+
+    pgserver trusts local connections, so the login needs no password. Roles are cluster-wide,
+    so each test's login has a unique name and is dropped afterwards.
+    """
+    from eventstore import create_pool
+    from workers.database import prepare_database
+    from workers.database_logins import APPLICATION_ROLE, with_login
+
+    owner = await create_pool(database_url, min_size=1, max_size=1)
+    try:
+        await prepare_database(owner)
+        login = f"app_{uuid.uuid4().hex[:12]}"
+        await owner.execute(f'CREATE ROLE "{login}" LOGIN IN ROLE {APPLICATION_ROLE}')
+    finally:
+        await owner.close()
+    yield with_login(database_url, login, "unused")
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", login
+        )
+        await admin.execute(f'DROP ROLE IF EXISTS "{login}"')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def temporal_cli() -> Path:
     """The Temporal CLI binary, resolved as the product resolves it."""

@@ -2,7 +2,7 @@
 
 One place decides how a process reaches PostgreSQL (which role, which keys), so the worker, the
 API, the demo and the CLI cannot drift apart on a promise such as "personal data is wrapped under
-a key the database never holds".
+a key the database never holds" or "only migrations run as the schema owner".
 """
 
 from __future__ import annotations
@@ -13,6 +13,13 @@ import asyncpg
 
 from eventstore import PostgresEventStore, PostgresKeyStore, create_pool, migrate
 from eventstore.keyring import Keyring
+from workers.database_logins import (
+    DatabaseLoginError,
+    application_login,
+    embedded_password,
+    ensure_embedded_login,
+    owner_dsn,
+)
 from workers.settings import Settings
 
 
@@ -45,6 +52,8 @@ async def prepare_database(pool: asyncpg.Pool) -> list[str]:
     """Bring the event store, the delivery tables and the API's tables (tokens, access log,
     idempotency keys, projections) up to date (safe to run concurrently).
 
+    ``pool`` must connect as the schema owner; processes call :func:`migrate_database`.
+
     Returns:
         The migrations applied now.
     """
@@ -58,14 +67,51 @@ async def prepare_database(pool: asyncpg.Pool) -> list[str]:
     ]
 
 
-async def connect_database(settings: Settings, dsn: str, *, prepare: bool = True) -> Database:
-    """Migrate (unless ``prepare`` is false) and open the process's pool; close it when done."""
-    keyring = load_keyring(settings)
-    pool = await create_pool(dsn)
+async def migrate_database(settings: Settings, dsn: str) -> list[str]:
+    """Apply the migrations over one owner connection, closed afterwards.
+
+    The owner is ``PATHWAYS_DATABASE_OWNER_URL`` when set, else ``dsn``. On the embedded
+    PostgreSQL this also creates the processes' login role (or gives it its password again).
+
+    Returns:
+        The migrations applied now.
+
+    Raises:
+        DatabaseLoginError: the owner DSN's user may not apply the migrations.
+    """
+    pool = await create_pool(owner_dsn(settings, dsn), min_size=1, max_size=1)
     try:
-        if prepare:
-            await prepare_database(pool)
-    except BaseException:
+        try:
+            applied = await prepare_database(pool)
+        except asyncpg.InsufficientPrivilegeError:
+            setting = (
+                "PATHWAYS_DATABASE_OWNER_URL"
+                if settings.database_owner_url is not None
+                else "PATHWAYS_DATABASE_URL"
+            )
+            raise DatabaseLoginError(
+                f"the migrations need the schema owner; {setting} names a login that may not"
+                " apply them (set PATHWAYS_DATABASE_OWNER_URL to the owner's DSN)"
+            ) from None
+        if settings.embedded_postgres:
+            async with pool.acquire() as connection:
+                await ensure_embedded_login(connection, embedded_password(settings))
+    finally:
         await pool.close()
-        raise
+    return applied
+
+
+async def connect_database(settings: Settings, dsn: str, *, prepare: bool = True) -> Database:
+    """Migrate as the owner (unless ``prepare`` is false), then open the process's pool as the
+    application's login; close it when done.
+
+    Raises:
+        DatabaseLoginError: the configured DSNs cannot give least privilege (one line naming
+            the setting).
+    """
+    keyring = load_keyring(settings)
+    if prepare:
+        await migrate_database(settings, dsn)
+    login = await application_login(settings, dsn)
+    pool = await create_pool(login.dsn, role=login.set_role)
     return Database(pool=pool, keyring=keyring)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workers.payload_codec import PayloadKeys, key_file_key, parse_key
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path(".pathways"))
     database_url: SecretStr | None = None
+    # The schema owner's DSN, used only to migrate; database_url then names the application's
+    # login (a member of pathways_app). Unset: database_url migrates too (see connect_database).
+    database_owner_url: SecretStr | None = None
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_tls: bool = False
@@ -70,7 +73,7 @@ class Settings(BaseSettings):
     # How often each worker seals the final part of the global log; 0 turns sealing off.
     seal_interval_seconds: float = Field(default=60.0, ge=0)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_owner_url")
     @classmethod
     def _dsn_is_postgres(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
@@ -118,6 +121,16 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return level
 
+    @model_validator(mode="after")
+    def _owner_needs_application_login(self) -> Settings:
+        if self.database_owner_url is not None and self.database_url is None:
+            msg = (
+                "PATHWAYS_DATABASE_OWNER_URL: needs PATHWAYS_DATABASE_URL too"
+                " (the application's login)"
+            )
+            raise ValueError(msg)
+        return self
+
     @property
     def embedded_postgres(self) -> bool:
         """True when no DSN is set and pathways runs its own PostgreSQL."""
@@ -164,6 +177,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
         reason = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(f"invalid setting {reason}") from None
+        field = str(first["loc"][0])
         raise SettingsError(f"invalid setting PATHWAYS_{field.upper()}: {reason}") from None

@@ -55,9 +55,8 @@ async def issue_token(
     organisation_id: str,
     subject_id: str | None,
     expires_in: timedelta,
-    now: datetime,
 ) -> IssuedToken:
-    """Create a token for ``role`` in ``organisation_id``.
+    """Create a token for ``role`` in ``organisation_id``, valid from now (database clock).
 
     Raises:
         TokenError: an id is not a pseudonymous opaque id, a case worker has no subject, or the
@@ -73,33 +72,31 @@ async def issue_token(
         raise TokenError("--expires-in must be a positive number of days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = "tok-" + secrets.token_hex(6)
+    # Through api.issue_token (api/migrations/0005): the application role may not write the
+    # table itself, and the database clock sets created_at and expires_at.
     row = await conn.fetchrow(
         """
-        INSERT INTO api.tokens
-            (token_id, token_hash, role, organisation_id, subject_id, created_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        RETURNING token_id, role, organisation_id, subject_id, created_at, expires_at, revoked_at
+        SELECT token_id, role, organisation_id, subject_id, created_at, expires_at, revoked_at
+        FROM api.issue_token($1, $2, $3, $4, $5, $6)
         """,
         token_id,
         token_hash(token),
         role.value,
         organisation_id,
         subject_id or organisation_id,
-        now,
-        now + expires_in,
+        expires_in,
     )
     assert row is not None
     return IssuedToken(token=token, info=TokenInfo(**dict(row)))
 
 
-async def revoke_token(conn: Connection, token_id: str, *, now: datetime) -> bool:
-    """Revoke a token at once; False when no such token exists (revoking twice is fine)."""
-    status = await conn.execute(
-        "UPDATE api.tokens SET revoked_at = coalesce(revoked_at, $2) WHERE token_id = $1",
-        token_id,
-        now,
-    )
-    return status != "UPDATE 0"
+async def revoke_token(conn: Connection, token_id: str) -> bool:
+    """Revoke a token at once, for good; False when no such token exists.
+
+    Revoking twice is fine and keeps the first revocation's time. Goes through
+    ``api.revoke_token`` (api/migrations/0005), which can only set a revocation, never clear it.
+    """
+    return bool(await conn.fetchval("SELECT api.revoke_token($1)", token_id))
 
 
 async def list_tokens(conn: Connection) -> list[TokenInfo]:

@@ -223,7 +223,6 @@ async def _token(pool: asyncpg.Pool, role: Role, organisation: str, subject: str
             organisation_id=organisation,
             subject_id=subject,
             expires_in=timedelta(days=1),
-            now=datetime.now(UTC),
         )
     return issued.token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -76,7 +76,6 @@ def make_token(pool: asyncpg.Pool) -> TokenFactory:
                 organisation_id=organisation,
                 subject_id=subject,
                 expires_in=timedelta(days=days),
-                now=datetime.now(UTC),
             )
         return issued.token
 

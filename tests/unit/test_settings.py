@@ -22,6 +22,7 @@ def test_no_settings_means_embedded_services(monkeypatch: pytest.MonkeyPatch) ->
         ("PATHWAYS_DATABASE_URL", "mysql://x@y/z", "PATHWAYS_DATABASE_URL: must be a postgresql"),
         ("PATHWAYS_DATABASE_URL", "postgresql:///nohost", "must name a host"),
         ("PATHWAYS_DATABASE_URL", "postgresql://u@h:99999/db", "invalid port"),
+        ("PATHWAYS_DATABASE_OWNER_URL", "mysql://x@y/z", "OWNER_URL: must be a postgresql"),
         ("PATHWAYS_TEMPORAL_ADDRESS", "localhost", "PATHWAYS_TEMPORAL_ADDRESS: must be host:port"),
         ("PATHWAYS_LOG_LEVEL", "LOUD", "PATHWAYS_LOG_LEVEL"),
         ("PATHWAYS_OTEL_EXPORTER", "zipkin", "PATHWAYS_OTEL_EXPORTER"),
@@ -54,3 +55,16 @@ def test_a_valid_external_configuration_is_read(monkeypatch: pytest.MonkeyPatch)
     assert settings.temporal_address == "temporal.internal:7233"
     assert settings.log_format is LogFormat.JSON
     assert "secret" not in repr(settings)
+
+
+def test_an_owner_dsn_without_the_application_dsn_is_one_line_naming_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PATHWAYS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PATHWAYS_DATABASE_OWNER_URL", "postgresql://owner:s@db:5432/pathways")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "invalid setting PATHWAYS_DATABASE_OWNER_URL: needs PATHWAYS_DATABASE_URL too"
+        " (the application's login)"
+    )

@@ -59,7 +59,7 @@ async def app_pool(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[async
     await app.close()
 
 
-async def test_the_application_role_has_only_insert_and_select_on_the_log(
+async def test_the_application_role_may_only_read_the_log_and_append_through_functions(
     pool: asyncpg.Pool,
 ) -> None:
     privileges = await pool.fetchrow(
@@ -75,7 +75,7 @@ async def test_the_application_role_has_only_insert_and_select_on_the_log(
     assert privileges is not None
     assert dict(privileges) == {
         "can_select": True,
-        "can_insert": True,
+        "can_insert": False,
         "can_update": False,
         "can_delete": False,
         "can_trunc": False,
