@@ -7,12 +7,14 @@ a key the database never holds".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
 from eventstore import PostgresEventStore, PostgresKeyStore, create_pool, migrate
+from eventstore.key_hierarchy import wrap_unwrapped_keys
 from eventstore.keyring import Keyring
+from workers.key_encryption_keys import open_key_encryption_keys
 from workers.settings import Settings
 
 
@@ -27,7 +29,7 @@ class Database:
         """The event store over this pool, with this process's keys."""
         return PostgresEventStore(
             self.pool,
-            PostgresKeyStore(self.pool, master_key=self.keyring.master_key),
+            PostgresKeyStore(self.pool, key_encryption_keys=self.keyring.key_encryption_keys),
             notify=notify,
         )
 
@@ -59,12 +61,24 @@ async def prepare_database(pool: asyncpg.Pool) -> list[str]:
 
 
 async def connect_database(settings: Settings, dsn: str, *, prepare: bool = True) -> Database:
-    """Migrate (unless ``prepare`` is false) and open the process's pool; close it when done."""
+    """Migrate (unless ``prepare`` is false) and open the process's pool; close it when done.
+
+    With ``prepare`` the key-encryption key is checked against the database (fail closed: a
+    process that cannot unwrap the data keys refuses to start) and keys stored unwrapped before
+    the key hierarchy are wrapped under it. Without ``prepare`` (``pathways db migrate``, whose
+    schema may predate the key hierarchy) the keyring holds no key-encryption key.
+
+    Raises:
+        KeyEncryptionKeyError: one line naming ``PATHWAYS_KEY_ENCRYPTION_KEY``.
+    """
     keyring = load_keyring(settings)
     pool = await create_pool(dsn)
     try:
         if prepare:
             await prepare_database(pool)
+            keys = await open_key_encryption_keys(settings, pool)
+            await wrap_unwrapped_keys(pool, keys)
+            keyring = replace(keyring, key_encryption_keys=keys)
     except BaseException:
         await pool.close()
         raise
