@@ -29,8 +29,8 @@ async def wrapped_data(database_url: str, tmp_path: Path) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [("admin", "keys", "status"), ("worker",), ("audit", "verify")],
-    ids=["admin", "worker", "audit"],
+    [("admin", "keys", "status"), ("worker",), ("audit", "verify"), ("api",)],
+    ids=["admin", "worker", "audit", "api"],
 )
 def test_without_the_key_a_process_refuses_with_one_line_naming_the_setting(
     run_cli: RunCli, wrapped_data: str, temporal_address: str, command: tuple[str, ...]
