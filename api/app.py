@@ -120,6 +120,7 @@ def serve(settings: Settings) -> None:
     """Run the API with uvicorn until SIGINT/SIGTERM (``pathways api``)."""
     import uvicorn
 
+    asyncio.run(_refuse_without_keys(settings))
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,
@@ -127,3 +128,18 @@ def serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,  # request lines would carry pathway ids; the access log records reads
     )
+
+
+async def _refuse_without_keys(settings: Settings) -> None:
+    """Check the database and the key-encryption key before uvicorn starts.
+
+    Why before: a refusal inside uvicorn's lifespan is printed as a traceback; here it is the one
+    line ``pathways`` prints for every refusal at start (no key-encryption key, a bad key file).
+    """
+    from workers.database import connect_database
+    from workers.services import check_postgres, ensure_postgres
+
+    dsn, _ = ensure_postgres(settings)
+    await check_postgres(dsn, settings.connect_timeout_seconds)
+    database = await connect_database(settings, dsn)
+    await database.close()

@@ -11,6 +11,7 @@ from eventstore.errors import (
     DuplicateEventIdConflict,
     EventStoreError,
     InvalidAppend,
+    KeyEncryptionKeyUnavailable,
     MigrationError,
     SubjectErased,
     UnknownPosition,
@@ -18,6 +19,11 @@ from eventstore.errors import (
 )
 from eventstore.events import ERASED, AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventstore.expected_version import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
+from eventstore.key_encryption import (
+    KeyEncryptionKey,
+    KeyEncryptionKeys,
+    StaticKeyEncryptionKeys,
+)
 from eventstore.keys import InMemoryKeyStore, KeyStore, PostgresKeyStore
 from eventstore.memory_store import InMemoryEventStore
 from eventstore.migrate import migrate
@@ -50,6 +56,9 @@ __all__ = [
     "InMemoryEventStore",
     "InMemoryKeyStore",
     "InvalidAppend",
+    "KeyEncryptionKey",
+    "KeyEncryptionKeyUnavailable",
+    "KeyEncryptionKeys",
     "KeyStore",
     "MigrationError",
     "NewEvent",
@@ -57,6 +66,7 @@ __all__ = [
     "PostgresKeyStore",
     "RecordedEvent",
     "Seal",
+    "StaticKeyEncryptionKeys",
     "SubjectErased",
     "Subscription",
     "SubscriptionLag",

@@ -55,5 +55,10 @@ class CorruptEvent(EventStoreError):  # noqa: N818 - reads like its siblings
     """A stored event cannot be decoded (for example its ciphertext fails authentication)."""
 
 
+class KeyEncryptionKeyUnavailable(EventStoreError):  # noqa: N818 - reads like its siblings
+    """A data key is wrapped under a key-encryption key this process does not hold (or it holds
+    none, or only one a rotation retired); the message names the key id, never a key."""
+
+
 class MigrationError(EventStoreError):
     """The database schema is not in a state the migrations can handle."""

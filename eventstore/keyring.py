@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eventstore.key_encryption import KeyEncryptionKeys
+
 
 @dataclass(frozen=True)
 class Keyring:
     """Keys a process hands to the event store.
 
     Attributes:
-        master_key: wraps every subject's data key (AES-256-GCM), so a copy of the database
-            alone decrypts no personal field.
+        key_encryption_keys: wrap every subject's data key (AES-256-GCM), so a copy of the
+            database, its WAL or a backup alone decrypts no personal field. Without them the
+            store writes and reads no personal field at all.
     """
 
-    master_key: bytes | None = None
+    key_encryption_keys: KeyEncryptionKeys | None = None

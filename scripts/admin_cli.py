@@ -72,8 +72,10 @@ async def token_command(args: argparse.Namespace, settings: object) -> int:
 
 async def erase_command(args: argparse.Namespace, settings: object) -> int:
     """``pathways admin erase PATHWAY --actor ID``: exit 0, 1 (refused or unknown) or 2 (bad id)."""
+    from eventstore.key_hierarchy import erasure_completion
     from workers.database import connect_database
     from workers.erasure import ErasureRefusedError, InvalidErasureError, erase_pathway
+    from workers.key_encryption_keys import rotate
     from workers.services import open_services
     from workers.settings import Settings
     from workers.temporal_client import connect_temporal
@@ -97,10 +99,25 @@ async def erase_command(args: argparse.Namespace, settings: object) -> int:
             except ErasureRefusedError as exc:
                 print(f"pathways: {exc}", file=sys.stderr)
                 return 2 if isinstance(exc, InvalidErasureError) else 1
+            keys = database.keyring.key_encryption_keys
+            rotation = None
+            if args.complete and keys is not None:
+                rotation = await rotate(settings, pool, keys)
+                keys = rotation.held
+            completion = await erasure_completion(pool, args.pathway_id, keys)
         finally:
             await pool.close()
     if args.json:
-        print(report.model_dump_json())
+        print(
+            json.dumps(
+                {
+                    **report.model_dump(mode="json"),
+                    "erasure": "complete" if completion.complete else "pending",
+                    "completion": completion.model_dump(mode="json"),
+                    "rotation": None if rotation is None else rotation.rotation.model_dump(),
+                }
+            )
+        )
     else:
         temporal = {
             True: "deleted from Temporal",
@@ -111,4 +128,9 @@ async def erase_command(args: argparse.Namespace, settings: object) -> int:
             f"erased: {report.pathway_id}; personal fields now read as erased; "
             f"{report.workflow_runs_deleted} workflow run(s) {temporal}"
         )
+        if rotation is not None:
+            print(f"rotated: {rotation.instructions}")
+            if rotation.new_key_text is not None:
+                print(f"new key-encryption key (shown only now): {rotation.new_key_text}")
+        print(f"erasure {completion.reason}")
     return 0

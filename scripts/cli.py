@@ -107,7 +107,20 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         metavar="SECONDS",
         help="wait for Temporal to have deleted the history (default 120; 0: do not wait)",
     )
+    erase.add_argument(
+        "--complete",
+        action="store_true",
+        help="complete the erasure at once: rotate the key-encryption key (destroying the old one)",
+    )
     erase.add_argument("--json", action="store_true")
+    keys = admin_things.add_parser("keys", help="the key-encryption key of personal data")
+    key_actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rotate = key_actions.add_parser(
+        "rotate", help="re-wrap every data key under a new key-encryption key; destroy the old"
+    )
+    rotate.add_argument("--json", action="store_true")
+    status = key_actions.add_parser("status", help="which key-encryption keys wrap what")
+    status.add_argument("--json", action="store_true")
     projections = commands.add_parser("projections", help="read models of the API")
     projections.add_argument(
         "action",
@@ -207,16 +220,23 @@ def _dispatch_api(args: argparse.Namespace, settings: object) -> int:
         serve(settings)
         return EXIT_OK
     if args.command == "admin":
-        from scripts.admin_cli import erase_command, token_command
-
-        if args.thing == "erase":
-            return asyncio.run(erase_command(args, settings))
-        return asyncio.run(token_command(args, settings))
+        return _admin(args, settings)
     if args.command == "projections":
         return asyncio.run(_projections(args, settings))
     from scripts.audit_cli import audit_reads
 
     return asyncio.run(audit_reads(args, settings))
+
+
+def _admin(args: argparse.Namespace, settings: object) -> int:
+    from scripts.admin_cli import erase_command, token_command
+    from scripts.keys_cli import keys_command
+
+    if args.thing == "erase":
+        return asyncio.run(erase_command(args, settings))
+    if args.thing == "keys":
+        return asyncio.run(keys_command(args, settings))
+    return asyncio.run(token_command(args, settings))
 
 
 def _bench(args: argparse.Namespace, settings: object) -> int:

@@ -7,11 +7,12 @@ a key the database never holds" or "only migrations run as the schema owner".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
 from eventstore import PostgresEventStore, PostgresKeyStore, create_pool, migrate
+from eventstore.key_hierarchy import wrap_unwrapped_keys
 from eventstore.keyring import Keyring
 from workers.database_logins import (
     DatabaseLoginError,
@@ -20,6 +21,7 @@ from workers.database_logins import (
     ensure_embedded_login,
     owner_dsn,
 )
+from workers.key_encryption_keys import open_key_encryption_keys
 from workers.settings import Settings
 
 
@@ -34,7 +36,7 @@ class Database:
         """The event store over this pool, with this process's keys."""
         return PostgresEventStore(
             self.pool,
-            PostgresKeyStore(self.pool, master_key=self.keyring.master_key),
+            PostgresKeyStore(self.pool, key_encryption_keys=self.keyring.key_encryption_keys),
             notify=notify,
         )
 
@@ -114,4 +116,14 @@ async def connect_database(settings: Settings, dsn: str, *, prepare: bool = True
         await migrate_database(settings, dsn)
     login = await application_login(settings, dsn)
     pool = await create_pool(login.dsn, role=login.set_role)
+    try:
+        if prepare:
+            # Fail closed: a process that cannot unwrap the data keys refuses to start; keys
+            # stored unwrapped before the key hierarchy are wrapped now.
+            keys = await open_key_encryption_keys(settings, pool)
+            await wrap_unwrapped_keys(pool, keys)
+            keyring = replace(keyring, key_encryption_keys=keys)
+    except BaseException:
+        await pool.close()
+        raise
     return Database(pool=pool, keyring=keyring)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.key_files import parse_key_text
 from workers.payload_codec import PayloadKeys, key_file_key, parse_key
 
 
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     # data_dir, created on first use. Previous keys (comma-separated) only decrypt.
     temporal_payload_key: SecretStr | None = None
     temporal_payload_previous_keys: SecretStr | None = None
+    # The key-encryption key that wraps every person's data key (base64 of 32 bytes); unset: a
+    # key file in data_dir, created on first use while no wrapped data exists.
+    key_encryption_key: SecretStr | None = None
     temporal_cli: Path | None = None
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
@@ -110,6 +114,14 @@ class Settings(BaseSettings):
             return None
         for text in value.get_secret_value().split(","):
             parse_key(text)  # PayloadKeyError is a ValueError: its message names what is wrong
+        return value
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _key_encryption_key_parses(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_key_text(value.get_secret_value(), what="a key-encryption key")  # a ValueError
         return value
 
     @field_validator("log_level")

@@ -19,6 +19,7 @@ from api.auth.tokens import issue_token
 from api.projections.runner import catch_up
 from api.runtime import ApiRuntime
 from eventstore import create_pool
+from tests.keys import keyed_store
 from workers.worker import build_worker, prepare_database
 
 # The organisations and the coordinator of the routes the tests drive.
@@ -41,8 +42,10 @@ async def runtime(
     pool: asyncpg.Pool, temporal_client: Client, task_queue: str
 ) -> AsyncIterator[ApiRuntime]:
     """The API's runtime with a worker of the real product polling the test's task queue."""
-    async with build_worker(temporal_client, pool, task_queue=task_queue):
-        yield ApiRuntime(pool=pool, client=temporal_client, task_queue=task_queue)
+    async with build_worker(temporal_client, pool, task_queue=task_queue, store=keyed_store(pool)):
+        yield ApiRuntime(
+            pool=pool, client=temporal_client, task_queue=task_queue, store=keyed_store(pool)
+        )
 
 
 @pytest.fixture

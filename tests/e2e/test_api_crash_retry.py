@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from eventstore import create_pool
 from tests.api.conftest import CW, MUNICIPALITY, opening
 from tests.conftest import PAYLOAD_KEY_ENV
 from tests.e2e.conftest import ROOT
+from tests.keys import keyed_store
 from workers.dev_server import free_port
 from workers.worker import build_worker, prepare_database
 
@@ -104,12 +105,20 @@ async def api(
 Send = Callable[[httpx.AsyncClient, int], Coroutine[Any, Any, httpx.Response]]
 
 
-async def _kill_mid_flight(api: ApiProcess, token: str, send: Send) -> None:
-    """Send IN_FLIGHT requests at once and SIGKILL the API while they are under way."""
+async def _kill_mid_flight(
+    api: ApiProcess, token: str, send: Send, pool: asyncpg.Pool, event_type: str
+) -> None:
+    """Send IN_FLIGHT requests at once and SIGKILL the API as soon as the first of them has
+    reached the store (``event_type`` appears), while the rest are under way."""
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=api.base_url, headers=headers, timeout=60) as http:
         tasks = [asyncio.create_task(send(http, n)) for n in range(IN_FLIGHT)]
-        await asyncio.sleep(0.4)
+        for _ in range(3000):
+            if await pool.fetchval(
+                "SELECT count(*) FROM eventstore.events WHERE type = $1", event_type
+            ):
+                break
+            await asyncio.sleep(0.01)
         api.kill()
         await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -141,7 +150,6 @@ async def test_retries_after_the_api_was_killed_get_the_first_outcome_of_every_c
             organisation_id=MUNICIPALITY,
             subject_id=CW,
             expires_in=timedelta(days=1),
-            now=datetime.now(UTC),
         )
     headers = {"Authorization": f"Bearer {issued.token}"}
 
@@ -159,9 +167,9 @@ async def test_retries_after_the_api_was_killed_get_the_first_outcome_of_every_c
             headers={"Idempotency-Key": f"aspire-{n:04d}-key"},
         )
 
-    async with build_worker(temporal_client, pool, task_queue=task_queue):
+    async with build_worker(temporal_client, pool, task_queue=task_queue, store=keyed_store(pool)):
         # Opens in flight when the API dies; then every open retried with its own key.
-        await _kill_mid_flight(api, issued.token, open_one)
+        await _kill_mid_flight(api, issued.token, open_one, pool, "PathwayOpened")
         opens_cut_off = await _unanswered_but_applied(pool, "PathwayOpened")
         await api.start()
         async with httpx.AsyncClient(base_url=api.base_url, headers=headers, timeout=60) as http:
@@ -171,7 +179,7 @@ async def test_retries_after_the_api_was_killed_get_the_first_outcome_of_every_c
         ]
 
         # Commands in flight when the API dies; then every command retried with its own key.
-        await _kill_mid_flight(api, issued.token, aspire)
+        await _kill_mid_flight(api, issued.token, aspire, pool, "WorkAspirationRecorded")
         commands_cut_off = await _unanswered_but_applied(pool, "WorkAspirationRecorded")
         await api.start()
         async with httpx.AsyncClient(base_url=api.base_url, headers=headers, timeout=60) as http:

@@ -7,8 +7,9 @@ import uuid
 
 import asyncpg
 
-from eventstore import NO_STREAM, EventMetadata, NewEvent, PostgresEventStore, create_pool, migrate
+from eventstore import NO_STREAM, EventMetadata, NewEvent, create_pool, migrate
 from tests.e2e.conftest import RunCli
+from tests.keys import keyed_store
 
 
 async def test_verify_passes_on_an_intact_store_and_names_a_tampered_event(
@@ -17,7 +18,7 @@ async def test_verify_passes_on_an_intact_store_and_names_a_tampered_event(
     pool = await create_pool(database_url)
     try:
         await migrate(pool)
-        store = PostgresEventStore(pool)
+        store = keyed_store(pool)
         events = [
             NewEvent(
                 event_id=uuid.uuid4(),

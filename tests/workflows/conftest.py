@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import Client
 
 from eventstore import PostgresEventStore, create_pool
+from tests.keys import keyed_store
 from workers.worker import build_worker, prepare_database
 
 
@@ -26,5 +27,5 @@ async def running_worker(
     temporal_client: Client, pool: asyncpg.Pool, task_queue: str
 ) -> AsyncIterator[PostgresEventStore]:
     """A worker on this test's task queue; yields the store it writes to."""
-    async with build_worker(temporal_client, pool, task_queue=task_queue):
-        yield PostgresEventStore(pool)
+    async with build_worker(temporal_client, pool, task_queue=task_queue, store=keyed_store(pool)):
+        yield keyed_store(pool)

@@ -40,6 +40,7 @@ from domain.events import DeadlineMissed
 from domain.state import CloseReason
 from eventstore import PostgresEventStore
 from scripts.scenarios import Route, until
+from tests.keys import keyed_store
 from tests.workflows.command_driver import CommandDriver
 from tests.workflows.recorded import GENERATION, HISTORIES
 from tests.workflows.stored_events import folded, only, stored_events
@@ -84,7 +85,7 @@ async def early_continue_client(
 ) -> AsyncIterator[Client]:
     """A client of that server, with a worker of the real product on this test's queue."""
     client = await connect_temporal(Settings(), early_continue_address)
-    async with build_worker(client, pool, task_queue=task_queue):
+    async with build_worker(client, pool, task_queue=task_queue, store=keyed_store(pool)):
         yield client
 
 
@@ -125,7 +126,7 @@ async def test_a_long_pathway_keeps_its_state_across_continue_as_new(
     early_continue_client: Client, pool: asyncpg.Pool, task_queue: str
 ) -> None:
     client = early_continue_client
-    store = PostgresEventStore(pool)
+    store = keyed_store(pool)
     route = Route(client, task_queue, f"p-long-{task_queue}", "fast")
     ips = route.orgs.ips
     await route.open()
@@ -198,7 +199,7 @@ async def test_a_retry_after_continue_as_new_gets_the_first_outcome_and_acts_onc
     outcomes across continue-as-new, so a caller's retry (the API's, after a crash) still acts
     once, even when the command would now be refused."""
     client = early_continue_client
-    store = PostgresEventStore(pool)
+    store = keyed_store(pool)
     route = Route(client, task_queue, f"p-retry-{task_queue}", "fast")
     await route.open()
     assert route.handle is not None

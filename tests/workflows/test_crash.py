@@ -27,6 +27,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from domain import Command, PathwayState, decide, event_type, fold, load_template
 from eventstore import PostgresEventStore
 from scripts.scenarios import Route, social_handover_route
+from tests.keys import keyed_store
 from tests.workflows.command_driver import CommandDriver
 from tests.workflows.stored_events import folded
 from tests.workflows.worker_process import WorkerProcess
@@ -123,7 +124,7 @@ async def test_killed_workers_lose_no_event_and_write_none_twice(
         finally:
             drivers.cancel()
             await asyncio.gather(drivers, return_exceptions=True)
-        await _check_every_stream(routes, commands, now, PostgresEventStore(pool), pool)
+        await _check_every_stream(routes, commands, now, keyed_store(pool), pool)
     finally:
         code = worker.stop()
     print(f"commands pending at each kill {pending_at_kill}; {driver.stats}")

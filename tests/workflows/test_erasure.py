@@ -28,6 +28,7 @@ from domain.state import CloseReason
 from eventstore import ERASED, PostgresEventStore, verify
 from scripts.scenarios import COORDINATOR, Route
 from tests.conftest import PAYLOAD_KEY_ENV
+from tests.keys import TEST_KEY_ENCRYPTION_KEY, TEST_KEYS
 from tests.workflows.temporal_payloads import decoded_bytes, update_arguments
 from workers.erasure import (
     ErasureRefusedError,
@@ -141,12 +142,18 @@ async def test_an_open_pathway_or_a_bad_id_is_refused_and_nothing_changes(
 
 
 def _erase_cli(
-    pathway_id: str, *, database_url: str, temporal_address: str
+    pathway_id: str,
+    *options: str,
+    database_url: str,
+    temporal_address: str,
+    env_overrides: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env |= {"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
     env |= PAYLOAD_KEY_ENV
+    env |= env_overrides or {}
     command = ["admin", "erase", pathway_id, "--actor", "dpo-1", "--wait", "0", "--json"]
+    command += options
     return subprocess.run(
         [sys.executable, "-m", "scripts.cli", *command],
         cwd=ROOT,
@@ -166,17 +173,56 @@ async def test_the_command_line_erases_once_and_names_what_it_refuses(
     temporal_address: str,
 ) -> None:
     route = await _closed_pathway(temporal_client, task_queue, f"welder-{uuid.uuid4().hex}")
-    where = {"database_url": database_url, "temporal_address": temporal_address}
 
-    erased = await asyncio.to_thread(_erase_cli, route.pathway_id, **where)
+    erased = await asyncio.to_thread(
+        _erase_cli, route.pathway_id, database_url=database_url, temporal_address=temporal_address
+    )
     assert erased.returncode == 0, erased.stderr
     report = json.loads(erased.stdout)
     assert (report["workflow_runs_deleted"], report["temporal_history_gone"]) == (1, None)
+    # The key-encryption key that wrapped the person's key is still held: pending, and why.
+    assert report["erasure"] == "pending"
+    assert TEST_KEYS.current().key_id in report["completion"]["reason"]
+    assert "pathways admin keys rotate" in report["completion"]["reason"]
 
-    unknown = await asyncio.to_thread(_erase_cli, "p-never-opened", **where)
+    unknown = await asyncio.to_thread(
+        _erase_cli, "p-never-opened", database_url=database_url, temporal_address=temporal_address
+    )
     assert (unknown.returncode, unknown.stdout) == (1, "")
     assert unknown.stderr.strip() == "pathways: no pathway p-never-opened"
 
-    malformed = await asyncio.to_thread(_erase_cli, "NOT AN ID", **where)
+    malformed = await asyncio.to_thread(
+        _erase_cli, "NOT AN ID", database_url=database_url, temporal_address=temporal_address
+    )
     assert (malformed.returncode, malformed.stdout) == (2, "")
     assert "not a pathway id" in malformed.stderr
+
+
+@pytest.mark.usefixtures("running_worker")
+async def test_erase_complete_rotates_the_key_file_and_reports_the_erasure_complete(
+    temporal_client: Client,
+    task_queue: str,
+    database_url: str,
+    temporal_address: str,
+    tmp_path: Path,
+) -> None:
+    route = await _closed_pathway(temporal_client, task_queue, f"potter-{uuid.uuid4().hex}")
+    # The embedded default: the key-encryption key is the data directory's key file.
+    (tmp_path / "key-encryption.key").write_text(TEST_KEY_ENCRYPTION_KEY + "\n")
+    (tmp_path / "key-encryption.key").chmod(0o600)
+    file_mode = {"PATHWAYS_KEY_ENCRYPTION_KEY": "", "PATHWAYS_DATA_DIR": str(tmp_path)}
+
+    completed = await asyncio.to_thread(
+        _erase_cli,
+        route.pathway_id,
+        "--complete",
+        database_url=database_url,
+        temporal_address=temporal_address,
+        env_overrides=file_mode,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["erasure"] == "complete", report["completion"]
+    assert report["rotation"]["retired_kek_ids"] == [TEST_KEYS.current().key_id]
+    assert TEST_KEY_ENCRYPTION_KEY not in (tmp_path / "key-encryption.key").read_text()

@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api.projections.schema import migrate_projections
 from eventstore import PostgresEventStore, create_pool
+from tests.keys import keyed_store
 from workers.worker import build_worker, prepare_database
 
 
@@ -28,5 +29,5 @@ async def running_worker(
     temporal_client: Client, pool: asyncpg.Pool, task_queue: str
 ) -> AsyncIterator[PostgresEventStore]:
     """The product's worker on this test's task queue; yields the store it writes to."""
-    async with build_worker(temporal_client, pool, task_queue=task_queue):
-        yield PostgresEventStore(pool)
+    async with build_worker(temporal_client, pool, task_queue=task_queue, store=keyed_store(pool)):
+        yield keyed_store(pool)

@@ -19,6 +19,7 @@ from eventstore import (
     create_pool,
     migrate,
 )
+from tests.keys import keyed_store
 
 
 def contract_upcasters() -> UpcasterRegistry:
@@ -69,7 +70,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 def store(pool: asyncpg.Pool) -> PostgresEventStore:
     """The PostgreSQL store over ``pool``."""
-    return PostgresEventStore(pool)
+    return keyed_store(pool)
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -82,6 +83,6 @@ async def any_store(request: pytest.FixtureRequest, pg_admin_dsn: str) -> AsyncI
         pool = await create_pool(dsn, min_size=1, max_size=4)
         try:
             await migrate(pool)
-            yield PostgresEventStore(pool, upcasters=contract_upcasters())
+            yield keyed_store(pool, upcasters=contract_upcasters())
         finally:
             await pool.close()

@@ -9,6 +9,7 @@ import pytest
 
 from eventstore import PostgresEventStore, Subscription, create_pool
 from tests.integration.eventstore.factories import new_event, stream_name
+from tests.keys import keyed_store
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,7 @@ async def test_the_store_works_as_the_application_role_which_cannot_rewrite(
     assert await app_pool.fetchval("SELECT current_user") == "pathways_app"
     # The role survives the pool's reset between uses.
     assert await app_pool.fetchval("SELECT current_user") == "pathways_app"
-    store = PostgresEventStore(app_pool)
+    store = keyed_store(app_pool)
     stream = stream_name()
     await store.append(stream, [new_event(subject_id="p-3", personal=frozenset({"n"}), n="x")])
     await store.append(stream, [new_event()], expected_version=1)

@@ -8,7 +8,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from eventstore import ERASED, CorruptEvent, PostgresEventStore, PostgresKeyStore
+from eventstore import (
+    ERASED,
+    KeyEncryptionKeyUnavailable,
+    PostgresEventStore,
+    PostgresKeyStore,
+    StaticKeyEncryptionKeys,
+)
 from eventstore.connections import Connection
 from tests.integration.eventstore.factories import new_event, stream_name
 
@@ -90,25 +96,32 @@ async def test_after_erasure_no_plaintext_remains_and_verify_passes(
         assert await rows_containing(connection, secret) == []
 
 
-async def test_a_master_key_keeps_data_keys_out_of_the_database(
+async def test_a_key_encryption_key_keeps_data_keys_out_of_the_database(
     pool: asyncpg.Pool,
 ) -> None:
-    master = bytes(range(32))
-    store = PostgresEventStore(pool, PostgresKeyStore(pool, master_key=master))
+    keys = StaticKeyEncryptionKeys(bytes(range(32)))
+    store = PostgresEventStore(pool, PostgresKeyStore(pool, key_encryption_keys=keys))
     subject = f"person-{uuid.uuid4()}"
     stream = stream_name()
     await store.append(
         stream, [new_event(subject_id=subject, personal=frozenset({"note"}), note="private")]
     )
-    stored_key = await pool.fetchval(
-        "SELECT data_key FROM eventstore.subject_keys WHERE subject_id = $1", subject
+    row = await pool.fetchrow(
+        "SELECT data_key, kek_id FROM eventstore.subject_keys WHERE subject_id = $1", subject
     )
-    raw_key = await PostgresKeyStore(pool, master_key=master).key_for_writing(subject)
+    raw_key = await PostgresKeyStore(pool, key_encryption_keys=keys).key_for_writing(subject)
 
-    assert len(stored_key) > len(raw_key)
-    assert raw_key not in stored_key
+    assert row is not None
+    assert row["kek_id"] == keys.current().key_id
+    assert len(row["data_key"]) > len(raw_key)
+    assert raw_key not in row["data_key"]
     assert (await store.read_stream(stream))[0].payload["note"] == "private"
-    # Without the master key the data cannot be read (the store refuses rather than guesses).
+    # Without the key-encryption key the data cannot be read (the store refuses, naming the
+    # key it lacks, rather than guesses) and nothing personal can be written.
     plain_store = PostgresEventStore(pool)
-    with pytest.raises(CorruptEvent, match="master key"):
+    with pytest.raises(KeyEncryptionKeyUnavailable, match=keys.current().key_id):
         await plain_store.read_stream(stream)
+    with pytest.raises(KeyEncryptionKeyUnavailable, match="never stored unwrapped"):
+        await plain_store.append(
+            stream_name(), [new_event(subject_id="p-2", personal=frozenset({"n"}), n="x")]
+        )

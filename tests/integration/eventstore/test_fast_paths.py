@@ -21,6 +21,7 @@ from eventstore import (
 )
 from eventstore.typed import EventModels, TypedEvent
 from tests.integration.eventstore.factories import new_event, stream_name
+from tests.keys import keyed_store
 
 AWKWARD_KEYS: dict[str, Any] = {'quo"te': "q", "back\\slash": "b"}
 
@@ -141,7 +142,7 @@ async def test_typed_reads_honour_erasure_filters_and_store_upcasters(
     # A store upcaster from a model's current version is never skipped by the direct path.
     registry = UpcasterRegistry()
     registry.register("Started", 1, lambda payload: {**payload, "n": payload["n"] * 10})
-    upcasting = PostgresEventStore(store.pool, upcasters=registry)
+    upcasting = keyed_store(store.pool, upcasters=registry)
     upgraded = EventModels({"Started": (1, Started)}, lambda _t, _v, p: Started(n=p["n"]))
     (first,) = await upcasting.read_stream_typed(stream, upgraded, types=["Started"])
     assert first.event == Started(n=10)
@@ -277,7 +278,7 @@ async def test_long_typed_reads_equal_the_general_read_across_batches(
     # With a store upcaster from Started's current version, every Started takes the general path.
     registry = UpcasterRegistry()
     registry.register("Started", 1, lambda payload: {**payload, "n": payload["n"] * 10})
-    upcasting = PostgresEventStore(store.pool, upcasters=registry)
+    upcasting = keyed_store(store.pool, upcasters=registry)
     typed = await upcasting.read_stream_typed(stream, MODELS)
     assert [t.event for t in typed] == [_folded(g) for g in await upcasting.read_stream(stream)]
     assert typed[2598].event == Started(n=25990, note=awkward)

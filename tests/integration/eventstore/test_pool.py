@@ -7,9 +7,10 @@ import asyncio
 import asyncpg
 import pytest
 
-from eventstore import PostgresEventStore, create_pool, migrate
+from eventstore import create_pool, migrate
 from eventstore.pool import StorePool, mark_session_untouched
 from tests.integration.eventstore.factories import new_event, stream_name
+from tests.keys import keyed_store
 
 
 async def _backend_and_name(pool: asyncpg.Pool) -> tuple[int, str]:
@@ -82,7 +83,7 @@ async def test_cancelled_appends_leave_every_connection_usable(database_url: str
     """Appends cancelled at random points: the pool keeps its size and every append lands once."""
     pool = await create_pool(database_url, min_size=2, max_size=2)
     await migrate(pool)
-    store = PostgresEventStore(pool)
+    store = keyed_store(pool)
     stream = stream_name()
     try:
         await store.append(stream, [new_event()], expected_version=0)
@@ -114,7 +115,7 @@ async def test_cancelled_appends_leave_every_connection_usable(database_url: str
 async def test_concurrent_appends_share_a_small_pool(database_url: str, size: int) -> None:
     pool = await create_pool(database_url, min_size=1, max_size=size)
     await migrate(pool)
-    store = PostgresEventStore(pool)
+    store = keyed_store(pool)
     try:
         streams = [stream_name() for _ in range(6)]
 
