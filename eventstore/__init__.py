@@ -6,6 +6,7 @@ per-stream hash chain plus chained seals over the global log, checked by ``verif
 personal data by destroying per-subject keys without breaking any hash.
 """
 
+from eventstore.anchors import Anchor, AnchorError, parse_anchor, parse_anchors
 from eventstore.errors import (
     CorruptEvent,
     DuplicateEventIdConflict,
@@ -18,6 +19,7 @@ from eventstore.errors import (
 )
 from eventstore.events import ERASED, AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventstore.expected_version import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
+from eventstore.keyring import Keyring
 from eventstore.keys import InMemoryKeyStore, KeyStore, PostgresKeyStore
 from eventstore.memory_store import InMemoryEventStore
 from eventstore.migrate import migrate
@@ -25,6 +27,7 @@ from eventstore.pool import create_pool
 from eventstore.postgres_store import PERSONAL_DATA_ERASED, CommitCursor, PostgresEventStore
 from eventstore.protocol import EventStore
 from eventstore.seals import Seal, seal
+from eventstore.signing import SealedLog, SealSigner, SealVerifier
 from eventstore.subscriptions import BatchHandler, Handler, Subscription, SubscriptionLag
 from eventstore.typed import EventModels, TypedEvent
 from eventstore.upcasting import Upcaster, UpcasterRegistry
@@ -36,6 +39,8 @@ __all__ = [
     "NO_STREAM",
     "PERSONAL_DATA_ERASED",
     "STREAM_EXISTS",
+    "Anchor",
+    "AnchorError",
     "AppendResult",
     "BatchHandler",
     "CommitCursor",
@@ -51,12 +56,16 @@ __all__ = [
     "InMemoryKeyStore",
     "InvalidAppend",
     "KeyStore",
+    "Keyring",
     "MigrationError",
     "NewEvent",
     "PostgresEventStore",
     "PostgresKeyStore",
     "RecordedEvent",
     "Seal",
+    "SealSigner",
+    "SealVerifier",
+    "SealedLog",
     "SubjectErased",
     "Subscription",
     "SubscriptionLag",
@@ -68,6 +77,8 @@ __all__ = [
     "WrongExpectedVersion",
     "create_pool",
     "migrate",
+    "parse_anchor",
+    "parse_anchors",
     "seal",
     "verify",
 ]

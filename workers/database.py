@@ -13,6 +13,7 @@ import asyncpg
 
 from eventstore import PostgresEventStore, PostgresKeyStore, create_pool, migrate
 from eventstore.keyring import Keyring
+from workers.integrity_keys import chain_key, seal_keys
 from workers.settings import Settings
 
 
@@ -28,6 +29,7 @@ class Database:
         return PostgresEventStore(
             self.pool,
             PostgresKeyStore(self.pool, master_key=self.keyring.master_key),
+            keyring=self.keyring,
             notify=notify,
         )
 
@@ -37,8 +39,13 @@ class Database:
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    """The event store's keys for this process, from settings or the data directory's key files."""
-    return Keyring()
+    """The event store's keys for this process, from settings or the data directory's key files.
+
+    Raises:
+        KeyFileError: a key is unreadable or malformed; one line naming the setting.
+    """
+    signer, verifier = seal_keys(settings)
+    return Keyring(chain_key=chain_key(settings), seal_signer=signer, seal_verifier=verifier)
 
 
 async def prepare_database(pool: asyncpg.Pool) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,9 @@ import pytest
 from eventstore import (
     EventStore,
     InMemoryEventStore,
+    Keyring,
     PostgresEventStore,
+    SealSigner,
     UpcasterRegistry,
     create_pool,
     migrate,
@@ -35,6 +38,11 @@ def contract_upcasters() -> UpcasterRegistry:
         return {**payload, "source": payload.get("source", "unknown")}
 
     return registry
+
+
+def test_keyring() -> Keyring:
+    """Fresh keys as a deployment holds them: a chain key and a seal signing key."""
+    return Keyring(chain_key=os.urandom(32), seal_signer=SealSigner(os.urandom(32)))
 
 
 @asynccontextmanager
@@ -68,8 +76,8 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def store(pool: asyncpg.Pool) -> PostgresEventStore:
-    """The PostgreSQL store over ``pool``."""
-    return PostgresEventStore(pool)
+    """The PostgreSQL store over ``pool``, keyed and signing as a deployment's is."""
+    return PostgresEventStore(pool, keyring=test_keyring())
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -82,6 +90,6 @@ async def any_store(request: pytest.FixtureRequest, pg_admin_dsn: str) -> AsyncI
         pool = await create_pool(dsn, min_size=1, max_size=4)
         try:
             await migrate(pool)
-            yield PostgresEventStore(pool, upcasters=contract_upcasters())
+            yield PostgresEventStore(pool, upcasters=contract_upcasters(), keyring=test_keyring())
         finally:
             await pool.close()
