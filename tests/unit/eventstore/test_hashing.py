@@ -67,3 +67,25 @@ def test_the_link_commits_to_previous_hash_version_position_and_time() -> None:
     assert base != link_hash(
         GENESIS_HASH, version=1, position=1, recorded_at=later, content=content()
     )
+
+
+def test_the_keyed_content_hash_depends_on_the_key_and_the_version() -> None:
+    from eventstore.hashing import keyed_content_hash
+
+    fields: dict[str, object] = {
+        "stream_id": "pathway-1",
+        "event_id": uuid.UUID(int=7),
+        "event_type": "Step",
+        "schema_version": 1,
+        "subject_id": None,
+        "personal_fields": [],
+        "payload_json": "{}",
+        "metadata_json": "{}",
+    }
+    key = bytes(range(32))
+    base = keyed_content_hash(key, version=2, **fields)  # type: ignore[arg-type]
+
+    assert base == keyed_content_hash(key, version=2, **fields)  # type: ignore[arg-type]
+    assert base != keyed_content_hash(key, version=3, **fields)  # type: ignore[arg-type]
+    assert base != keyed_content_hash(bytes(32), version=2, **fields)  # type: ignore[arg-type]
+    assert base != content_hash(**fields)  # type: ignore[arg-type]
