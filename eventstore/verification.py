@@ -299,7 +299,10 @@ def _mismatch(
     previous_hash: bytes, link: bytes, content_v2: bytes, stored: bytes, chain_key: bytes | None
 ) -> str:
     """What a hash mismatch means, for the report (only computed when one is found)."""
-    if chain_key is not None and sha256(previous_hash + link + _content_v1(content_v2)).digest() == stored:
+    if (
+        chain_key is not None
+        and sha256(previous_hash + link + _content_v1(content_v2)).digest() == stored
+    ):
         return (
             "not keyed: chained in the unkeyed v1 format, which anybody holding the database"
             " can recompute (forged or rewritten, or written before the chain key existed)"

@@ -194,7 +194,7 @@ async def verify_stores(runtime: Runtime, principal: AuditorPrincipal, db: Db) -
     except _DB_DOWN as exc:
         raise UnavailableError("PostgreSQL is unavailable") from exc
     async with db.use() as conn:
-        log_report = await verify_access_log(conn)
+        log_report = await verify_access_log(conn, verifier=runtime.store.keyring.seal_verifier)
     return VerifyReport(
         ok=store_report.ok and log_report.ok, event_store=store_report, access_log=log_report
     )
