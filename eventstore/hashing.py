@@ -14,8 +14,8 @@ is never stored, so it cannot be copied from one row to another either.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import hmac
 import json
 import struct
 from collections.abc import Iterable
@@ -108,7 +108,7 @@ def keyed_content_hash(
     The version is inside the MAC so that an event cannot be moved to another place of its
     stream (removing one from the middle and renumbering the rest) without the key.
     """
-    return hmac.digest(
+    return content_mac(
         chain_key,
         KEYED_CONTENT_TAG
         + _content_fields(
@@ -122,8 +122,36 @@ def keyed_content_hash(
             metadata_json=metadata_json,
         )
         + _INT64.pack(version),
-        "sha256",
     )
+
+
+_SHA256_BLOCK = 64
+
+
+@functools.lru_cache(maxsize=8)
+def _hmac_states(chain_key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    # RFC 2104 with the padded key's inner and outer sha256 states computed once per key.
+    if len(chain_key) > _SHA256_BLOCK:
+        chain_key = hashlib.sha256(chain_key).digest()
+    block = chain_key.ljust(_SHA256_BLOCK, b"\0")
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+    )
+
+
+def content_mac(chain_key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 of ``data`` under ``chain_key`` (equal to ``hmac.digest``).
+
+    Why not ``hmac.digest``: it sets the key up again on every call, which cost verify two to
+    four microseconds per event; copying the two precomputed states costs about one sha256.
+    """
+    inner, outer = _hmac_states(chain_key)
+    running = inner.copy()
+    running.update(data)
+    final = outer.copy()
+    final.update(running.digest())
+    return final.digest()
 
 
 def _content_fields(

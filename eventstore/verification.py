@@ -21,7 +21,6 @@ store with the anchored digest (``eventstore.anchors``).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from eventstore.hashing import (
     KEYED_CONTENT_TAG,
     UNKEYED_CONTENT_TAG,
     SealDigest,
+    content_mac,
 )
 from eventstore.signing import SealedLog, SealVerifier
 
@@ -340,7 +340,7 @@ async def _check_streams(
                 content = (
                     _content_v1(row[_S_CONTENT])
                     if chain_key is None
-                    else hmac.digest(chain_key, row[_S_CONTENT], "sha256")
+                    else content_mac(chain_key, row[_S_CONTENT])
                 )
                 expected = sha256(previous_hash + row[_S_LINK] + content).digest()
                 if expected != stored:

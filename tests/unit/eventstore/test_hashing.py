@@ -89,3 +89,13 @@ def test_the_keyed_content_hash_depends_on_the_key_and_the_version() -> None:
     assert base != keyed_content_hash(key, version=3, **fields)  # type: ignore[arg-type]
     assert base != keyed_content_hash(bytes(32), version=2, **fields)  # type: ignore[arg-type]
     assert base != content_hash(**fields)  # type: ignore[arg-type]
+
+
+def test_the_content_mac_is_hmac_sha256_for_any_key_length() -> None:
+    import hmac
+
+    from eventstore.hashing import content_mac
+
+    for key in (bytes(range(32)), b"k", bytes(100)):
+        for data in (b"", b"event", bytes(1000)):
+            assert content_mac(key, data) == hmac.digest(key, data, "sha256")
