@@ -6,6 +6,7 @@ per-stream hash chain plus chained seals over the global log, checked by ``verif
 personal data by destroying per-subject keys without breaking any hash.
 """
 
+from eventstore.anchors import Anchor, AnchorError, parse_anchor, parse_anchors
 from eventstore.errors import (
     CorruptEvent,
     DuplicateEventIdConflict,
@@ -24,6 +25,7 @@ from eventstore.key_encryption import (
     KeyEncryptionKeys,
     StaticKeyEncryptionKeys,
 )
+from eventstore.keyring import Keyring
 from eventstore.keys import InMemoryKeyStore, KeyStore, PostgresKeyStore
 from eventstore.memory_store import InMemoryEventStore
 from eventstore.migrate import migrate
@@ -31,6 +33,7 @@ from eventstore.pool import create_pool
 from eventstore.postgres_store import PERSONAL_DATA_ERASED, CommitCursor, PostgresEventStore
 from eventstore.protocol import EventStore
 from eventstore.seals import Seal, seal
+from eventstore.signing import SealedLog, SealSigner, SealVerifier
 from eventstore.subscriptions import BatchHandler, Handler, Subscription, SubscriptionLag
 from eventstore.typed import EventModels, TypedEvent
 from eventstore.upcasting import Upcaster, UpcasterRegistry
@@ -42,6 +45,8 @@ __all__ = [
     "NO_STREAM",
     "PERSONAL_DATA_ERASED",
     "STREAM_EXISTS",
+    "Anchor",
+    "AnchorError",
     "AppendResult",
     "BatchHandler",
     "CommitCursor",
@@ -60,12 +65,16 @@ __all__ = [
     "KeyEncryptionKeyUnavailable",
     "KeyEncryptionKeys",
     "KeyStore",
+    "Keyring",
     "MigrationError",
     "NewEvent",
     "PostgresEventStore",
     "PostgresKeyStore",
     "RecordedEvent",
     "Seal",
+    "SealSigner",
+    "SealVerifier",
+    "SealedLog",
     "StaticKeyEncryptionKeys",
     "SubjectErased",
     "Subscription",
@@ -78,6 +87,8 @@ __all__ = [
     "WrongExpectedVersion",
     "create_pool",
     "migrate",
+    "parse_anchor",
+    "parse_anchors",
     "seal",
     "verify",
 ]

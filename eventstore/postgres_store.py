@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from bisect import bisect_left
 from collections.abc import AsyncIterator, Collection, Sequence
@@ -14,6 +16,7 @@ from uuid import UUID
 import asyncpg
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from eventstore.anchors import Anchor
 from eventstore.connections import Connection
 from eventstore.errors import (
     DuplicateEventIdConflict,
@@ -25,7 +28,8 @@ from eventstore.errors import (
 )
 from eventstore.events import AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventstore.expected_version import ANY, ExpectedVersion
-from eventstore.hashing import canonical_json, content_hash
+from eventstore.hashing import canonical_json, content_hash, keyed_content_hash
+from eventstore.keyring import Keyring
 from eventstore.keys import KeyStore, PostgresKeyStore
 from eventstore.personal_data import encrypt_personal_fields
 from eventstore.pool import mark_session_untouched
@@ -139,6 +143,17 @@ _APPEND_ONE_FAST_SQL = """
 _WRONG_EXPECTED_VERSION = "PW001"
 _DUPLICATE_EVENT_ID = "PW002"
 _MALFORMED_APPEND = "PW004"
+
+_HEAD_TRIES = 200
+"""How often an ``ANY``/``STREAM_EXISTS`` append re-reads the head after losing a race.
+
+The keyed chain hashes each event's version, so such an append reads the stream's version and
+appends at exactly that version; another writer appending in between makes it lose with
+WrongExpectedVersion, and it tries again from the new head (after a short random pause once it
+has lost twice, so that writers hammering one stream spread out). Each lost try means another
+append succeeded, so the system always progresses; only a writer starved for all its tries on
+one stream sees WrongExpectedVersion, which ANY callers never saw before. On a caller's
+connection there is one try: the failed statement has aborted the caller's transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +300,10 @@ class PostgresEventStore:
         pool: the process's asyncpg pool (see ``create_pool``); the schema must be migrated.
         keys: where subjects' data keys live; defaults to ``PostgresKeyStore(pool)``.
         upcasters: schema-evolution steps applied to every payload read.
+        keyring: the process's chain key and seal keys (``eventstore.keyring``). With a chain
+            key every event is chained in the keyed format and ``verify`` accepts no other;
+            without one (tests, legacy stores) the unkeyed v1 format is written and checked.
+            With a seal signer, seals are signed; with a verify key, ``verify`` checks them.
         notify: wake subscribers (LISTEN/NOTIFY) after appends. A pooled append's wake-up is
             sent after it commits, coalesced over a few milliseconds (``eventstore.wakeups``);
             an append on a caller's connection notifies inside that transaction. Turn it off
@@ -297,9 +316,12 @@ class PostgresEventStore:
         keys: KeyStore | None = None,
         *,
         upcasters: UpcasterRegistry | None = None,
+        keyring: Keyring | None = None,
         notify: bool = True,
     ) -> None:
         self._pool = pool
+        self._keyring = keyring if keyring is not None else Keyring()
+        self._chain_key = self._keyring.chain_key
         self._keys: KeyStore = keys if keys is not None else PostgresKeyStore(pool)
         self._upcasters = upcasters
         self._decoder = EventDecoder(self._keys, upcasters)
@@ -310,6 +332,11 @@ class PostgresEventStore:
     def pool(self) -> asyncpg.Pool:
         """The pool this store reads and writes through."""
         return self._pool
+
+    @property
+    def keyring(self) -> Keyring:
+        """The chain and seal keys this store writes and verifies with."""
+        return self._keyring
 
     async def flush_wake_ups(self) -> None:
         """Wait until the subscribers' wake-ups for appends so far were sent."""
@@ -388,8 +415,47 @@ class PostgresEventStore:
         expected_version: int | ExpectedVersion,
         connection: Connection | None,
     ) -> AppendResult:
+        if self._chain_key is None or (expected_code is not None and expected_code >= 0):
+            return await self._append_at(
+                stream_id, events, expected_code, expected_version, connection
+            )
+        # ANY or STREAM_EXISTS under the keyed chain: the events' versions are hashed, so they
+        # must be known before the append; read the head and append at exactly that version.
+        for attempt in range(1, _HEAD_TRIES + 1):
+            head = await self._head_version(stream_id, connection)
+            if head == 0 and expected_code == -1:
+                raise WrongExpectedVersion(stream_id, expected_version, 0)
+            try:
+                return await self._append_at(stream_id, events, head, expected_version, connection)
+            except WrongExpectedVersion:
+                # On a caller's connection the failed statement aborted its transaction.
+                if attempt == _HEAD_TRIES or connection is not None:
+                    raise
+                if attempt > 2:
+                    await asyncio.sleep(random.uniform(0, 0.0005 * min(attempt, 20)))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _head_version(self, stream_id: str, connection: Connection | None) -> int:
+        sql = "SELECT version FROM eventstore.streams WHERE stream_id = $1"
+        if connection is not None:
+            return int(await connection.fetchval(sql, stream_id) or 0)
+        rows = await self._fetch(sql, stream_id)
+        return int(rows[0][0]) if rows else 0
+
+    async def _append_at(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_code: int | None,
+        expected_version: int | ExpectedVersion,
+        connection: Connection | None,
+    ) -> AppendResult:
+        # Under the keyed chain expected_code is an exact version here (see _append).
+        first_version = 1 + (
+            expected_code if expected_code is not None and expected_code > 0 else 0
+        )
         try:
-            encoded = await self._encode(stream_id, events)
+            encoded = await self._encode(stream_id, events, first_version)
         except SubjectErased:
             # A retry of an append made before the erasure can no longer be encrypted, but it
             # can still be recognised by its ids.
@@ -471,12 +537,15 @@ class PostgresEventStore:
             mark_session_untouched(connection)
         return rows
 
-    async def _encode(self, stream_id: str, events: Sequence[NewEvent]) -> list[_EncodedEvent]:
+    async def _encode(
+        self, stream_id: str, events: Sequence[NewEvent], first_version: int
+    ) -> list[_EncodedEvent]:
         keys: dict[str, bytes] = {}
+        chain_key = self._chain_key
         # Events of one append usually share their metadata object: encode it once.
         metadata_texts: dict[int, str] = {}
         encoded = []
-        for event in events:
+        for version, event in enumerate(events, start=first_version):
             personal = sorted(event.personal_fields & event.payload.keys())
             payload = event.payload
             # Why only when a personal value is present: ``None`` is never encrypted, so an
@@ -513,6 +582,19 @@ class PostgresEventStore:
                     personal_fields=personal,
                     content_hash=content_hash(
                         stream_id=stream_id,
+                        event_id=event.event_id,
+                        event_type=event.type,
+                        schema_version=event.schema_version,
+                        subject_id=event.subject_id,
+                        personal_fields=personal,
+                        payload_json=payload_json,
+                        metadata_json=metadata_json,
+                    )
+                    if chain_key is None
+                    else keyed_content_hash(
+                        chain_key,
+                        stream_id=stream_id,
+                        version=version,
                         event_id=event.event_id,
                         event_type=event.type,
                         schema_version=event.schema_version,
@@ -785,21 +867,35 @@ class PostgresEventStore:
         return streams
 
     async def seal(self, *, max_events_per_seal: int = 100_000) -> list[Seal]:
-        """Seal every final, unsealed event (see ``eventstore.seals.seal``)."""
+        """Seal every final, unsealed event (see ``eventstore.seals.seal``), signed with the
+        keyring's seal signer when it has one."""
         with tracer.start_as_current_span(
             "eventstore.seal", kind=SpanKind.CLIENT, attributes={DB_SYSTEM: "postgresql"}
         ) as span:
-            seals = await seal(self._pool, max_events_per_seal=max_events_per_seal)
+            seals = await seal(
+                self._pool,
+                signer=self._keyring.seal_signer,
+                max_events_per_seal=max_events_per_seal,
+            )
             span.set_attribute(SEAL_COUNT, len(seals))
             span.set_attribute(EVENT_COUNT, sum(s.event_count for s in seals))
             return seals
 
-    async def verify(self, *, max_failures: int = 100) -> VerificationReport:
-        """Verify every hash chain and seal (see ``eventstore.verification.verify``)."""
+    async def verify(
+        self, *, anchors: Sequence[Anchor] = (), max_failures: int = 100
+    ) -> VerificationReport:
+        """Verify every hash chain and seal with the keyring's chain and verify keys, and the
+        store against ``anchors`` (see ``eventstore.verification.verify``)."""
         with tracer.start_as_current_span(
             "eventstore.verify", kind=SpanKind.CLIENT, attributes={DB_SYSTEM: "postgresql"}
         ) as span:
-            report = await verify(self._pool, max_failures=max_failures)
+            report = await verify(
+                self._pool,
+                chain_key=self._chain_key,
+                verifier=self._keyring.seal_verifier,
+                anchors=anchors,
+                max_failures=max_failures,
+            )
             span.set_attribute(VERIFY_OK, report.ok)
             span.set_attribute(EVENT_COUNT, report.events_checked)
             span.set_attribute(SEAL_COUNT, report.seals_checked)

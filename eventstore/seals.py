@@ -1,4 +1,4 @@
-"""Sealing the global log: chained digests over consecutive ranges in commit order."""
+"""Sealing the global log: chained, signed digests over consecutive ranges in commit order."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from eventstore.hashing import GENESIS_HASH, SealDigest
+from eventstore.signing import SealedLog, SealSigner
 
 # Why an advisory lock: two sealers must not both seal the same range under the same number.
 _SEAL_LOCK = 0x7061746877617974
@@ -34,13 +35,25 @@ class Seal(BaseModel, frozen=True):
     previous_digest: bytes
     digest: bytes
     sealed_at: datetime
+    signature: bytes | None = None
+    signing_key_id: str | None = None
 
 
-async def seal(pool: asyncpg.Pool, *, max_events_per_seal: int = 100_000) -> list[Seal]:
+async def seal(
+    pool: asyncpg.Pool, *, signer: SealSigner | None = None, max_events_per_seal: int = 100_000
+) -> list[Seal]:
     """Seal every final event not yet sealed, in ranges of at most ``max_events_per_seal``.
 
     Call it periodically (a worker timer, cron, or after a batch import). Each seal is its own
     transaction, so a long backlog is sealed in bounded memory and progress survives a crash.
+    Seals are inserted through ``eventstore.insert_seal`` (0011), the only way the application
+    role may add one.
+
+    Args:
+        pool: a pool on the store's database.
+        signer: signs each seal (``eventstore.signing``); without one the seals are unsigned,
+            which a verify holding a verify key reports.
+        max_events_per_seal: the largest range one seal covers.
 
     Returns:
         The seals created now, oldest first (empty when nothing new was final).
@@ -48,16 +61,17 @@ async def seal(pool: asyncpg.Pool, *, max_events_per_seal: int = 100_000) -> lis
     if max_events_per_seal < 1:
         raise ValueError("max_events_per_seal must be at least 1")
     created: list[Seal] = []
-    while (new_seal := await _seal_one(pool, max_events_per_seal)) is not None:
+    while (new_seal := await _seal_one(pool, signer, max_events_per_seal)) is not None:
         created.append(new_seal)
     return created
 
 
-async def _seal_one(pool: asyncpg.Pool, limit: int) -> Seal | None:
+async def _seal_one(pool: asyncpg.Pool, signer: SealSigner | None, limit: int) -> Seal | None:
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _SEAL_LOCK)
         last = await connection.fetchrow(
-            "SELECT seal_number, last_transaction_id, last_position, digest"
+            "SELECT seal_number, last_transaction_id, last_position, digest,"
+            " (SELECT sum(event_count) FROM eventstore.seals) AS covered"
             " FROM eventstore.seals ORDER BY seal_number DESC LIMIT 1"
         )
         number = 1 if last is None else last["seal_number"] + 1
@@ -75,19 +89,24 @@ async def _seal_one(pool: asyncpg.Pool, limit: int) -> Seal | None:
             return None
         count = digest.count
         final = digest.finish(last_transaction_id=last_xid, last_position=last_position)
+        covered = count + (0 if last is None else int(last["covered"]))
+        signature = (
+            None
+            if signer is None
+            else signer.sign(
+                SealedLog.EVENTSTORE, seal_number=number, covered=covered, digest=final
+            )
+        )
         inserted = await connection.fetchrow(
-            """
-            INSERT INTO eventstore.seals (seal_number, last_transaction_id, last_position,
-                                          event_count, previous_digest, digest)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            RETURNING *
-            """,
+            "SELECT * FROM eventstore.insert_seal($1, $2, $3, $4, $5, $6, $7, $8)",
             number,
             last_xid,
             last_position,
             count,
             previous,
             final,
+            signature,
+            None if signer is None else signer.verifier.key_id,
         )
         assert inserted is not None
         return Seal.model_validate(dict(inserted))

@@ -10,35 +10,50 @@ Two passes over one snapshot (a repeatable-read, read-only transaction):
    cannot (its last event, or a chain recomputed by the forger), and reordering.
 
 Memory holds one stream's state and one seal's running digest, whatever the size of the store.
+
+With the chain key, every event must be in the keyed format (``hashing.keyed_content_hash``): an
+event that matches only the unkeyed v1 formula is reported as such, never accepted, so nobody can
+downgrade a stream to a format the database's holder can recompute. With a verify key, every
+seal must carry a valid signature under it; with anchors, every anchored seal must be in the
+store with the anchored digest (``eventstore.anchors``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from hashlib import sha256
 
 import asyncpg
 from pydantic import BaseModel
 
+from eventstore.anchors import Anchor, check_anchors
 from eventstore.connections import Connection
-from eventstore.hashing import GENESIS_HASH, SealDigest
+from eventstore.hashing import (
+    GENESIS_HASH,
+    KEYED_CONTENT_TAG,
+    UNKEYED_CONTENT_TAG,
+    SealDigest,
+    content_mac,
+)
+from eventstore.signing import SealedLog, SealVerifier
 
 # Why the encodings are laid out in SQL: the stored columns then reach Python as the exact bytes
-# that hashing.content_hash and link_hash hash (no text decoded to str and encoded back, no
-# per-field packing in Python), and verify costs two sha256 calls per event. Python still
-# computes every hash. The layout is the one of hashing.content_hash, field by field:
-# tag, stream id, event id, type, schema version, subject (0x00, or 0x01 and the id), personal
-# field names (canonical JSON), payload text, metadata text; each variable-length field prefixed
-# by its byte length as int8. Personal field names are hashed in their stored order: both append
-# paths store them sorted, as content_hash hashes them, so a reordered array is now reported
-# where the old Python check sorted it away. test_fast_paths checks that the two layouts give
-# the same hashes for awkward values (non-ASCII, quotes, backslashes, no subject).
+# that hashing.keyed_content_hash and link_hash hash (no text decoded to str and encoded back,
+# no per-field packing in Python), and verify costs one HMAC and one sha256 call per event.
+# Python still computes every hash. The layout is the one of hashing.keyed_content_hash, field
+# by field: tag (v2), stream id, event id, type, schema version, subject (0x00, or 0x01 and the
+# id), personal field names (canonical JSON), payload text, metadata text, stream version; each
+# variable-length field prefixed by its byte length as int8. The v1 layout (content_hash) is the
+# same bytes with the v1 tag and without the trailing version. Personal field names are hashed
+# in their stored order: both append paths store them sorted, as the hashes do, so a reordered
+# array is reported. test_fast_paths checks that the two layouts give the same hashes for
+# awkward values (non-ASCII, quotes, backslashes, no subject).
 _STREAMS_SQL = """
     SELECT e.stream_id, e.version,
-           '\\x70617468776179732d6576656e742d7631'::bytea
+           '\\x70617468776179732d6576656e742d7632'::bytea
            || int8send(octet_length(b.stream)::bigint) || b.stream
            || uuid_send(e.event_id)
            || int8send(octet_length(b.type)::bigint) || b.type
@@ -48,7 +63,8 @@ _STREAMS_SQL = """
               END
            || int8send(octet_length(b.personal)::bigint) || b.personal
            || int8send(octet_length(b.payload)::bigint) || b.payload
-           || int8send(octet_length(b.metadata)::bigint) || b.metadata AS content,
+           || int8send(octet_length(b.metadata)::bigint) || b.metadata
+           || int8send(e.version::bigint) AS content,
            int8send(e.version::bigint) || int8send(e.position)
            || int8send((extract(epoch FROM e.recorded_at) * 1000000)::bigint) AS link,
            e.hash,
@@ -87,7 +103,8 @@ _COMMIT_ORDER_SQL = """
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
 
 _SEALS_SQL = """
-    SELECT seal_number, last_transaction_id, last_position, event_count, previous_digest, digest
+    SELECT seal_number, last_transaction_id, last_position, event_count, previous_digest, digest,
+           signature, signing_key_id
     FROM eventstore.seals ORDER BY seal_number
 """
 
@@ -107,6 +124,12 @@ class VerificationReport(BaseModel, frozen=True):
     """Events after the newest seal: chained per stream, but not yet covered by a seal."""
     last_seal_digest: str | None
     """Hex digest of the newest seal; record it outside the database to anchor the log."""
+    last_seal_number: int | None = None
+    chain_keyed: bool = False
+    """True when the chains were checked as MACs under the chain key."""
+    signatures_checked: bool = False
+    """True when every seal's signature was checked with a verify key."""
+    anchors_checked: int = 0
 
 
 @dataclass
@@ -131,6 +154,8 @@ class _SealPassResult:
     sealed: int = 0
     unsealed: int = 0
     last_digest: bytes | None = None
+    anchored: dict[int, tuple[bytes, int]] = field(default_factory=dict)
+    """Stored digest and covered count of each seal an anchor names."""
 
 
 # Column indexes of _STREAMS_SQL rows (read by index: a verify reads every row of the store, and
@@ -152,12 +177,23 @@ async def _batches(
 
 
 async def verify(
-    pool: asyncpg.Pool, *, max_failures: int = 100, prefetch: int = 10_000
+    pool: asyncpg.Pool,
+    *,
+    chain_key: bytes | None = None,
+    verifier: SealVerifier | None = None,
+    anchors: Sequence[Anchor] = (),
+    max_failures: int = 100,
+    prefetch: int = 10_000,
 ) -> VerificationReport:
     """Check the whole store's integrity.
 
     Args:
         pool: a pool on the store's database (read access is enough).
+        chain_key: the chain key; every event must then be in the keyed format. Without it
+            the chains are checked in the legacy unkeyed format only.
+        verifier: the seal verify key; every seal must then be signed under it.
+        anchors: recorded anchor lines of the event store (other logs' anchors are ignored);
+            each named seal must exist with that digest.
         max_failures: stop collecting after this many failures (checking goes on).
         prefetch: rows fetched per round trip while streaming.
 
@@ -167,13 +203,17 @@ async def verify(
     """
     stream_findings = _Findings(limit=max_failures, failures=[])
     seal_findings = _Findings(limit=max_failures, failures=[])
+    mine = [a for a in anchors if a.log is SealedLog.EVENTSTORE]
+    wanted = {a.seal_number for a in mine}
     async with (
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
         if pool.get_max_size() < 2:
-            streams = await _check_streams_and_heads(connection, stream_findings, prefetch)
-            seals = await _check_seals(connection, seal_findings, prefetch)
+            streams = await _check_streams_and_heads(
+                connection, stream_findings, prefetch, chain_key
+            )
+            seals = await _check_seals(connection, seal_findings, prefetch, verifier, wanted)
         else:
             # Why two connections: each pass waits for its server-side cursor as long as it
             # then works on the rows; run side by side, one pass's Python work overlaps the
@@ -187,11 +227,16 @@ async def verify(
             ):
                 await second.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
                 streams, seals = await asyncio.gather(
-                    _check_streams_and_heads(connection, stream_findings, prefetch),
-                    _check_seals(second, seal_findings, prefetch),
+                    _check_streams_and_heads(connection, stream_findings, prefetch, chain_key),
+                    _check_seals(second, seal_findings, prefetch, verifier, wanted),
                 )
     findings = _Findings(limit=max_failures, failures=[])
-    for failure in (*stream_findings.failures, *seal_findings.failures):
+    anchor_failures = check_anchors(
+        mine, seals.anchored, newest_seal=seals.seals, verifier=verifier
+    )
+    # Anchor failures first: they say what an attacker who removed whole history did, which
+    # the other findings (if any) only show in part.
+    for failure in (*anchor_failures, *stream_findings.failures, *seal_findings.failures):
         findings.add(failure)
     return VerificationReport(
         ok=not findings.failures,
@@ -203,13 +248,17 @@ async def verify(
         sealed_events=seals.sealed,
         unsealed_events=seals.unsealed,
         last_seal_digest=None if seals.last_digest is None else seals.last_digest.hex(),
+        last_seal_number=seals.seals or None,
+        chain_keyed=chain_key is not None,
+        signatures_checked=verifier is not None,
+        anchors_checked=len(mine),
     )
 
 
 async def _check_streams_and_heads(
-    connection: Connection, findings: _Findings, prefetch: int
+    connection: Connection, findings: _Findings, prefetch: int, chain_key: bytes | None
 ) -> _StreamPassResult:
-    streams = await _check_streams(connection, findings, prefetch)
+    streams = await _check_streams(connection, findings, prefetch, chain_key)
     for head in await connection.fetch(_EMPTY_HEADS_SQL, findings.limit):
         findings.add(
             f"stream {head['stream_id']} version 1: missing"
@@ -241,8 +290,28 @@ def _check_head(
         )
 
 
+def _content_v1(content_v2: bytes) -> bytes:
+    """The unkeyed v1 hash of an event, from the v2 layout _STREAMS_SQL sends."""
+    return sha256(UNKEYED_CONTENT_TAG + content_v2[len(KEYED_CONTENT_TAG) : -8]).digest()
+
+
+def _mismatch(
+    previous_hash: bytes, link: bytes, content_v2: bytes, stored: bytes, chain_key: bytes | None
+) -> str:
+    """What a hash mismatch means, for the report (only computed when one is found)."""
+    if (
+        chain_key is not None
+        and sha256(previous_hash + link + _content_v1(content_v2)).digest() == stored
+    ):
+        return (
+            "not keyed: chained in the unkeyed v1 format, which anybody holding the database"
+            " can recompute (forged or rewritten, or written before the chain key existed)"
+        )
+    return "hash mismatch"
+
+
 async def _check_streams(
-    connection: Connection, findings: _Findings, prefetch: int
+    connection: Connection, findings: _Findings, prefetch: int, chain_key: bytes | None
 ) -> _StreamPassResult:
     result = _StreamPassResult()
     stream_id: str | None = None
@@ -266,11 +335,19 @@ async def _check_streams(
                     f" (versions jump from {previous_version} to {version})"
                 )
             else:
-                # hashing.link_hash over hashing.content_hash, from the encodings laid out above.
-                content = sha256(row[_S_CONTENT]).digest()
+                # hashing.link_hash over hashing.keyed_content_hash (or content_hash), from the
+                # encodings laid out above.
+                content = (
+                    _content_v1(row[_S_CONTENT])
+                    if chain_key is None
+                    else content_mac(chain_key, row[_S_CONTENT])
+                )
                 expected = sha256(previous_hash + row[_S_LINK] + content).digest()
                 if expected != stored:
-                    findings.add(f"stream {stream_id} version {version}: hash mismatch")
+                    reason = _mismatch(
+                        previous_hash, row[_S_LINK], row[_S_CONTENT], stored, chain_key
+                    )
+                    findings.add(f"stream {stream_id} version {version}: {reason}")
             # Continue from the stored hash so one altered event is reported once, not once
             # per event after it.
             previous_hash, previous_version, previous_row = stored, version, row
@@ -289,16 +366,23 @@ def _describe(seal: asyncpg.Record) -> str:
 
 
 async def _check_seals(
-    connection: Connection, findings: _Findings, prefetch: int
+    connection: Connection,
+    findings: _Findings,
+    prefetch: int,
+    verifier: SealVerifier | None,
+    anchored: set[int],
 ) -> _SealPassResult:
     result = _SealPassResult()
+    covered = 0
     seals = _seal_rows(connection, prefetch).__aiter__()
     previous_digest = GENESIS_HASH
     current = await anext(seals, None)
     digest = None if current is None else SealDigest(previous_digest, 1)
 
     def close_seal(seal: asyncpg.Record, running: SealDigest) -> bytes:
+        nonlocal covered
         result.seals += 1
+        covered += seal["event_count"]
         expected_number = result.seals
         count = running.count
         recomputed = running.finish(
@@ -317,6 +401,10 @@ async def _check_seals(
             )
         elif recomputed != stored:
             findings.add(f"{_describe(seal)}: digest mismatch (events altered or reordered)")
+        elif verifier is not None:
+            _check_signature(findings, seal, verifier, covered)
+        if seal["seal_number"] in anchored:
+            result.anchored[seal["seal_number"]] = (stored, covered)
         result.sealed += seal["event_count"]
         return stored
 
@@ -351,3 +439,24 @@ async def _check_seals(
         digest = None if current is None else SealDigest(previous_digest, result.seals + 1)
     result.last_digest = None if result.seals == 0 else previous_digest
     return result
+
+
+def _check_signature(
+    findings: _Findings, seal: asyncpg.Record, verifier: SealVerifier, covered: int
+) -> None:
+    signature = seal["signature"]
+    if signature is None:
+        findings.add(f"{_describe(seal)}: not signed")
+    elif seal["signing_key_id"] != verifier.key_id:
+        findings.add(
+            f"{_describe(seal)}: signed with another key ({seal['signing_key_id']},"
+            f" expected {verifier.key_id})"
+        )
+    elif not verifier.check(
+        SealedLog.EVENTSTORE,
+        seal_number=seal["seal_number"],
+        covered=covered,
+        digest=bytes(seal["digest"]),
+        signature=bytes(signature),
+    ):
+        findings.add(f"{_describe(seal)}: signature does not hold (seal forged or recomputed)")

@@ -59,7 +59,7 @@ async def audit_reads(  # noqa: PLR0911, PLR0912, PLR0915 - one flat dispatcher 
         if args.action == "access-log":
             async with pool.acquire() as conn:
                 if args.verify:
-                    report = await verify_access_log(conn)
+                    report = await verify_access_log(conn, verifier=database.keyring.seal_verifier)
                     print(
                         report.model_dump_json()
                         if args.json

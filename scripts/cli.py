@@ -40,7 +40,25 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check every hash chain and seal; exit 1 naming the first broken place"
     )
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
-    audit_actions.add_parser("seal", help="seal the global log up to now")
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a file of anchor lines recorded earlier (by `audit anchor`); may repeat",
+    )
+    verify.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="LINE",
+        help="one anchor line recorded earlier; may repeat",
+    )
+    audit_actions.add_parser("seal", help="seal the global log and the access log up to now")
+    anchor = audit_actions.add_parser(
+        "anchor", help="print the newest signed seals as anchor lines to record outside"
+    )
+    anchor.add_argument("--json", action="store_true", help="print the anchors as JSON")
     _add_audit_reads(audit_actions)
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["migrate"])
@@ -212,8 +230,10 @@ def _dispatch_api(args: argparse.Namespace, settings: object) -> int:
     from workers.settings import Settings
 
     assert isinstance(settings, Settings)
-    if args.command == "audit" and args.action in {"verify", "seal"}:
-        return asyncio.run(_audit(args, settings))
+    if args.command == "audit" and args.action in {"verify", "seal", "anchor"}:
+        from scripts.audit_integrity import integrity_command
+
+        return asyncio.run(integrity_command(args, settings))
     if args.command == "api":
         from api.app import serve
 
@@ -289,33 +309,6 @@ async def open_database(settings: object) -> Database:
     dsn, _ = ensure_postgres(settings)
     await check_postgres(dsn, settings.connect_timeout_seconds)
     return await connect_database(settings, dsn)
-
-
-async def _audit(args: argparse.Namespace, settings: object) -> int:
-    from eventstore import seal, verify
-
-    database = await open_database(settings)
-    pool = database.pool
-    try:
-        if args.action == "seal":
-            made = await seal(pool)
-            print(f"sealed: {len(made)} new seal(s)" if made else "nothing new to seal")
-            return EXIT_OK
-        report = await verify(pool)
-    finally:
-        await pool.close()
-    if args.json:
-        print(report.model_dump_json())
-    elif report.ok:
-        print(
-            f"intact: {report.events_checked} events in {report.streams_checked} streams, "
-            f"{report.seals_checked} seals ({report.unsealed_events} events not yet sealed)"
-        )
-    else:
-        print(f"BROKEN: {report.first_failure}", file=sys.stderr)
-        for failure in report.failures[1:]:
-            print(f"  also: {failure}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 async def _projections(args: argparse.Namespace, settings: object) -> int:

@@ -22,7 +22,7 @@ import pgserver
 import pytest
 from temporalio.client import Client
 
-from tests.keys import TEST_KEY_ENCRYPTION_KEY
+from tests.keys import TEST_KEY_ENV
 from workers import dev_server
 from workers.settings import Settings
 from workers.temporal_cli import resolve_temporal_cli
@@ -33,12 +33,12 @@ TEST_PAYLOAD_KEY = "cGF0aHdheXMtdGVzdC1wYXlsb2FkLWtleS0zMmJ5dGU="
 shares it: the test's own clients, and the worker and CLI processes it starts, whose environment
 is otherwise built from scratch (they take it from ``PAYLOAD_KEY_ENV``)."""
 os.environ["PATHWAYS_TEMPORAL_PAYLOAD_KEY"] = TEST_PAYLOAD_KEY
-os.environ["PATHWAYS_KEY_ENCRYPTION_KEY"] = TEST_KEY_ENCRYPTION_KEY
+os.environ.update(TEST_KEY_ENV)
 PAYLOAD_KEY_ENV = {
     "PATHWAYS_TEMPORAL_PAYLOAD_KEY": TEST_PAYLOAD_KEY,
-    # The key-encryption key of personal data (tests.keys) travels with the payload key, so a
-    # worker or CLI process a test starts reads what the test's own stores wrote.
-    "PATHWAYS_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
+    # The key-encryption, chain and seal keys (tests.keys) travel with the payload key, so a
+    # worker or CLI process a test starts reads and verifies what the test's own stores wrote.
+    **TEST_KEY_ENV,
 }
 
 

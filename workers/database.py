@@ -21,6 +21,7 @@ from workers.database_logins import (
     ensure_embedded_login,
     owner_dsn,
 )
+from workers.integrity_keys import chain_key, seal_keys
 from workers.key_encryption_keys import open_key_encryption_keys
 from workers.settings import Settings
 
@@ -37,6 +38,7 @@ class Database:
         return PostgresEventStore(
             self.pool,
             PostgresKeyStore(self.pool, key_encryption_keys=self.keyring.key_encryption_keys),
+            keyring=self.keyring,
             notify=notify,
         )
 
@@ -46,8 +48,13 @@ class Database:
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    """The event store's keys for this process, from settings or the data directory's key files."""
-    return Keyring()
+    """The event store's keys for this process, from settings or the data directory's key files.
+
+    Raises:
+        KeyFileError: a key is unreadable or malformed; one line naming the setting.
+    """
+    signer, verifier = seal_keys(settings)
+    return Keyring(chain_key=chain_key(settings), seal_signer=signer, seal_verifier=verifier)
 
 
 async def prepare_database(pool: asyncpg.Pool) -> list[str]:

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     # How often each worker seals the final part of the global log; 0 turns sealing off.
     seal_interval_seconds: float = Field(default=60.0, ge=0)
+    # Tamper evidence (workers/integrity_keys.py), each base64 of 32 bytes; unset: chain.key and
+    # seal-signing.key in data_dir, created on first use. The verify key alone lets a process
+    # check seals and anchors without being able to seal.
+    chain_key: SecretStr | None = None
+    seal_signing_key: SecretStr | None = None
+    seal_verify_key: SecretStr | None = None
 
     @field_validator("database_url", "database_owner_url")
     @classmethod
@@ -122,6 +128,14 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         parse_key_text(value.get_secret_value(), what="a key-encryption key")  # a ValueError
+        return value
+
+    @field_validator("chain_key", "seal_signing_key", "seal_verify_key")
+    @classmethod
+    def _integrity_key_parses(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_key_text(value.get_secret_value())  # KeyFileError is a ValueError naming the fault
         return value
 
     @field_validator("log_level")

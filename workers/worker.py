@@ -88,7 +88,10 @@ async def run_worker(settings: Settings) -> None:
                 if settings.seal_interval_seconds > 0:
                     background.create_task(
                         seal_periodically(
-                            pool, interval_seconds=settings.seal_interval_seconds, stop=stop
+                            pool,
+                            interval_seconds=settings.seal_interval_seconds,
+                            stop=stop,
+                            signer=database.keyring.seal_signer,
                         )
                     )
                 await stop.wait()

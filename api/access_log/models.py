@@ -38,8 +38,15 @@ class AccessRecord(AccessEntry, frozen=True):
 
 
 class AccessLogReport(BaseModel, frozen=True):
-    """Result of checking the access log's hash chain."""
+    """Result of checking the access log's hash chain, its signed seals and any anchors."""
 
     ok: bool
     entries_checked: int
     first_failure: str | None = None
+    failures: list[str] = Field(default_factory=list)
+    seals_checked: int = 0
+    unsealed_entries: int = 0
+    """Entries after the newest seal: chained, but not yet covered by a signed seal."""
+    last_seal_number: int | None = None
+    last_seal_digest: str | None = None
+    signatures_checked: bool = False

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from api.access_log.chain import GENESIS, entry_hash
 from api.access_log.models import AccessEntry, AccessLogReport, AccessRecord
+from api.access_log.seals import check_access_seals
+from eventstore.anchors import Anchor
 from eventstore.connections import Connection
+from eventstore.signing import SealVerifier
 
 _COLUMNS = (
     "seq, entry_id, recorded_at, principal_id, role, organisation_id, subject_id, purpose,"
@@ -87,8 +92,48 @@ async def read_access_log(
     return [_record(row) for row in rows]
 
 
-async def verify_access_log(conn: Connection, *, batch_size: int = 5000) -> AccessLogReport:
-    """Recompute the whole chain; name the first entry that does not match."""
+async def verify_access_log(
+    conn: Connection,
+    *,
+    verifier: SealVerifier | None = None,
+    anchors: Sequence[Anchor] = (),
+    batch_size: int = 5000,
+) -> AccessLogReport:
+    """Recompute the whole chain and every seal; name what does not match.
+
+    Args:
+        conn: a connection to the database.
+        verifier: the seal verify key; every seal must then be signed under it.
+        anchors: recorded anchor lines (those of the access log are checked).
+        batch_size: entries fetched per round trip.
+    """
+    # One snapshot for both passes, unless the caller's transaction already gives one.
+    async with contextlib.AsyncExitStack() as stack:
+        if not conn.is_in_transaction():
+            await stack.enter_async_context(
+                conn.transaction(isolation="repeatable_read", readonly=True)
+            )
+        chain = await _check_chain(conn, batch_size)
+        seals = await check_access_seals(conn, verifier=verifier, anchors=list(anchors))
+    # Anchor failures come first in seals.failures: they name removed history outright.
+    failures = list(seals.failures)
+    if chain.first_failure is not None:
+        anchor_count = sum(1 for f in failures if f.startswith("anchor "))
+        failures.insert(anchor_count, chain.first_failure)
+    return AccessLogReport(
+        ok=not failures,
+        entries_checked=chain.entries_checked,
+        first_failure=failures[0] if failures else None,
+        failures=failures,
+        seals_checked=seals.seals_checked,
+        unsealed_entries=seals.unsealed_entries,
+        last_seal_number=seals.last_seal_number,
+        last_seal_digest=None if seals.last_seal_digest is None else seals.last_seal_digest.hex(),
+        signatures_checked=verifier is not None,
+    )
+
+
+async def _check_chain(conn: Connection, batch_size: int) -> AccessLogReport:
     previous = GENESIS
     expected_seq = 0
     checked = 0

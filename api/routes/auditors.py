@@ -20,7 +20,7 @@ from api.errors import ERROR_RESPONSES, UnavailableError, UnprocessableError
 from api.fhir.export import pathway_bundle, validate_bundle
 from api.pathways import LoadedPathway, visible_pathway
 from domain import PathwayState, personal_fields_of
-from eventstore import RecordedEvent, VerificationReport, verify
+from eventstore import RecordedEvent, VerificationReport
 from workflows.inputs import PATHWAY_ID_PATTERN, stream_id
 
 router = APIRouter(prefix="/audit", tags=["auditors"], responses=ERROR_RESPONSES)
@@ -190,11 +190,11 @@ async def verify_stores(runtime: Runtime, principal: AuditorPrincipal, db: Db) -
     """Check the event store's chains and seals and the access log's chain."""
     await db.release()  # verification reads through connections of its own
     try:
-        store_report = await verify(runtime.pool)
+        store_report = await runtime.store.verify()
     except _DB_DOWN as exc:
         raise UnavailableError("PostgreSQL is unavailable") from exc
     async with db.use() as conn:
-        log_report = await verify_access_log(conn)
+        log_report = await verify_access_log(conn, verifier=runtime.store.keyring.seal_verifier)
     return VerifyReport(
         ok=store_report.ok and log_report.ok, event_store=store_report, access_log=log_report
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -65,8 +66,18 @@ from eventstore import (
     migrate,
 )
 from eventstore.hashing import canonical_json
+from eventstore.keyring import Keyring
+from eventstore.signing import SealSigner
 from eventstore.tracing import tracer
 from workers.settings import Settings
+
+# The store is measured as deployed: keyed chain, signed seals. The keys are fixed so that the
+# child process verifying the million events uses the same ones; they guard only the bench's
+# scratch database, which is dropped afterwards.
+BENCH_KEYRING = Keyring(
+    chain_key=hashlib.sha256(b"pathways-bench-chain-key").digest(),
+    seal_signer=SealSigner(hashlib.sha256(b"pathways-bench-seal-key").digest()),
+)
 
 WRITERS = 8
 BATCH = 100
@@ -575,7 +586,7 @@ def _child(mode: str, dsn: str) -> dict[str, float]:
 
 async def _child_run(mode: str, dsn: str) -> dict[str, float]:
     pool = await create_pool(dsn, min_size=1, max_size=2)
-    store = PostgresEventStore(pool)
+    store = PostgresEventStore(pool, keyring=BENCH_KEYRING)
     started = time.perf_counter()
     count = 0
     try:
@@ -646,7 +657,15 @@ async def run(dsn: str, sizes: Sizes) -> dict[str, Any]:
         server_version = str(await pool.fetchval("SHOW server_version"))
         raw = [await asyncpg.connect(scratch) for _ in range(WRITERS)]
         anchor = await _open_anchor(scratch, results)
-        bench = Bench(scratch, sizes, results, pool, PostgresEventStore(pool), raw, anchor)
+        bench = Bench(
+            scratch,
+            sizes,
+            results,
+            pool,
+            PostgresEventStore(pool, keyring=BENCH_KEYRING),
+            raw,
+            anchor,
+        )
         for round_number in range(sizes.rounds):
             await bench.appends(round_number)
         stream = "pathway-replay"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,9 @@ import pytest
 from eventstore import (
     EventStore,
     InMemoryEventStore,
+    Keyring,
     PostgresEventStore,
+    SealSigner,
     UpcasterRegistry,
     create_pool,
     migrate,
@@ -36,6 +39,11 @@ def contract_upcasters() -> UpcasterRegistry:
         return {**payload, "source": payload.get("source", "unknown")}
 
     return registry
+
+
+def test_keyring() -> Keyring:
+    """Fresh keys as a deployment holds them: a chain key and a seal signing key."""
+    return Keyring(chain_key=os.urandom(32), seal_signer=SealSigner(os.urandom(32)))
 
 
 @asynccontextmanager

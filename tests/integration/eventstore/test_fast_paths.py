@@ -170,7 +170,9 @@ async def test_verify_on_a_one_connection_pool_reports_the_same(
 
     single = await create_pool(database_url, min_size=1, max_size=1)
     try:
-        alone = await verify(single)
+        alone = await verify(
+            single, chain_key=store.keyring.chain_key, verifier=store.keyring.seal_verifier
+        )
     finally:
         await single.close()
 

@@ -67,3 +67,35 @@ def test_the_link_commits_to_previous_hash_version_position_and_time() -> None:
     assert base != link_hash(
         GENESIS_HASH, version=1, position=1, recorded_at=later, content=content()
     )
+
+
+def test_the_keyed_content_hash_depends_on_the_key_and_the_version() -> None:
+    from eventstore.hashing import keyed_content_hash
+
+    fields: dict[str, object] = {
+        "stream_id": "pathway-1",
+        "event_id": uuid.UUID(int=7),
+        "event_type": "Step",
+        "schema_version": 1,
+        "subject_id": None,
+        "personal_fields": [],
+        "payload_json": "{}",
+        "metadata_json": "{}",
+    }
+    key = bytes(range(32))
+    base = keyed_content_hash(key, version=2, **fields)  # type: ignore[arg-type]
+
+    assert base == keyed_content_hash(key, version=2, **fields)  # type: ignore[arg-type]
+    assert base != keyed_content_hash(key, version=3, **fields)  # type: ignore[arg-type]
+    assert base != keyed_content_hash(bytes(32), version=2, **fields)  # type: ignore[arg-type]
+    assert base != content_hash(**fields)  # type: ignore[arg-type]
+
+
+def test_the_content_mac_is_hmac_sha256_for_any_key_length() -> None:
+    import hmac
+
+    from eventstore.hashing import content_mac
+
+    for key in (bytes(range(32)), b"k", bytes(100)):
+        for data in (b"", b"event", bytes(1000)):
+            assert content_mac(key, data) == hmac.digest(key, data, "sha256")
