@@ -140,11 +140,9 @@ async def test_an_open_pathway_or_a_bad_id_is_refused_and_nothing_changes(
     assert description.status is WorkflowExecutionStatus.RUNNING
 
 
-def _erase_cli(
-    pathway_id: str, *, database_url: str, temporal_address: str
-) -> subprocess.CompletedProcess[str]:
+def _erase_cli(pathway_id: str, where: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
-    env |= {"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
+    env |= where
     env |= PAYLOAD_KEY_ENV
     command = ["admin", "erase", pathway_id, "--actor", "dpo-1", "--wait", "0", "--json"]
     return subprocess.run(
@@ -162,21 +160,21 @@ async def test_the_command_line_erases_once_and_names_what_it_refuses(
     temporal_client: Client,
     running_worker: PostgresEventStore,
     task_queue: str,
-    database_url: str,
+    database_env: dict[str, str],
     temporal_address: str,
 ) -> None:
     route = await _closed_pathway(temporal_client, task_queue, f"welder-{uuid.uuid4().hex}")
-    where = {"database_url": database_url, "temporal_address": temporal_address}
+    where = database_env | {"PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
 
-    erased = await asyncio.to_thread(_erase_cli, route.pathway_id, **where)
+    erased = await asyncio.to_thread(_erase_cli, route.pathway_id, where)
     assert erased.returncode == 0, erased.stderr
     report = json.loads(erased.stdout)
     assert (report["workflow_runs_deleted"], report["temporal_history_gone"]) == (1, None)
 
-    unknown = await asyncio.to_thread(_erase_cli, "p-never-opened", **where)
+    unknown = await asyncio.to_thread(_erase_cli, "p-never-opened", where)
     assert (unknown.returncode, unknown.stdout) == (1, "")
     assert unknown.stderr.strip() == "pathways: no pathway p-never-opened"
 
-    malformed = await asyncio.to_thread(_erase_cli, "NOT AN ID", **where)
+    malformed = await asyncio.to_thread(_erase_cli, "NOT AN ID", where)
     assert (malformed.returncode, malformed.stdout) == (2, "")
     assert "not a pathway id" in malformed.stderr
