@@ -104,6 +104,13 @@ async def app_database_url(database_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture
+def database_env(database_url: str, app_database_url: str) -> dict[str, str]:
+    """The settings a process of this test's deployment gets: the owner's DSN for migrations
+    and the application's login for everything else."""
+    return {"PATHWAYS_DATABASE_OWNER_URL": database_url, "PATHWAYS_DATABASE_URL": app_database_url}
+
+
 @pytest.fixture(scope="session")
 def temporal_cli() -> Path:
     """The Temporal CLI binary, resolved as the product resolves it."""

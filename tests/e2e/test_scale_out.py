@@ -13,10 +13,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from eventstore import VerificationReport, create_pool, verify
+from eventstore import VerificationReport, create_pool
 from scripts.scenarios import Route, full_route
 from tests.conftest import PAYLOAD_KEY_ENV
 from tests.e2e.conftest import ROOT
+from tests.keys import keyed_store
 from workflows.inputs import workflow_id
 
 PATHWAYS = 24
@@ -54,7 +55,7 @@ async def _sealed_report(database_url: str) -> VerificationReport:
     pool = await create_pool(database_url)
     try:
         for _ in range(120):
-            report = await verify(pool)
+            report = await keyed_store(pool).verify()
             if report.unsealed_events == 0:
                 return report
             await asyncio.sleep(0.5)

@@ -25,10 +25,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import ClosePathway, RecordWorkAspiration
 from domain.state import CloseReason
-from eventstore import ERASED, PostgresEventStore, verify
+from eventstore import ERASED, PostgresEventStore
 from scripts.scenarios import COORDINATOR, Route
 from tests.conftest import PAYLOAD_KEY_ENV
-from tests.keys import TEST_KEY_ENCRYPTION_KEY, TEST_KEYS
+from tests.keys import TEST_KEY_ENCRYPTION_KEY, TEST_KEYS, keyed_store
 from tests.workflows.temporal_payloads import decoded_bytes, update_arguments
 from workers.erasure import (
     ErasureRefusedError,
@@ -110,7 +110,7 @@ async def test_a_closed_pathway_is_erased_from_the_store_and_from_temporal(
     assert after[-1].type == "PersonalDataErased"
     assert after[-1].metadata.actor == "dpo-1"
     assert await _tables_containing(pool, words) == []
-    assert (await verify(pool)).ok
+    assert (await keyed_store(pool).verify()).ok
 
     again = await erase_pathway(running_worker, temporal_client, route.pathway_id, actor="dpo-1")
     assert (again.workflow_runs_deleted, again.temporal_history_gone) == (0, None)
@@ -144,12 +144,11 @@ async def test_an_open_pathway_or_a_bad_id_is_refused_and_nothing_changes(
 def _erase_cli(
     pathway_id: str,
     *options: str,
-    database_url: str,
-    temporal_address: str,
+    where: dict[str, str],
     env_overrides: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
-    env |= {"PATHWAYS_DATABASE_URL": database_url, "PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
+    env |= where
     env |= PAYLOAD_KEY_ENV
     env |= env_overrides or {}
     command = ["admin", "erase", pathway_id, "--actor", "dpo-1", "--wait", "0", "--json"]
@@ -169,14 +168,13 @@ async def test_the_command_line_erases_once_and_names_what_it_refuses(
     temporal_client: Client,
     running_worker: PostgresEventStore,
     task_queue: str,
-    database_url: str,
+    database_env: dict[str, str],
     temporal_address: str,
 ) -> None:
     route = await _closed_pathway(temporal_client, task_queue, f"welder-{uuid.uuid4().hex}")
+    where = database_env | {"PATHWAYS_TEMPORAL_ADDRESS": temporal_address}
 
-    erased = await asyncio.to_thread(
-        _erase_cli, route.pathway_id, database_url=database_url, temporal_address=temporal_address
-    )
+    erased = await asyncio.to_thread(_erase_cli, route.pathway_id, where=where)
     assert erased.returncode == 0, erased.stderr
     report = json.loads(erased.stdout)
     assert (report["workflow_runs_deleted"], report["temporal_history_gone"]) == (1, None)
@@ -185,15 +183,11 @@ async def test_the_command_line_erases_once_and_names_what_it_refuses(
     assert TEST_KEYS.current().key_id in report["completion"]["reason"]
     assert "pathways admin keys rotate" in report["completion"]["reason"]
 
-    unknown = await asyncio.to_thread(
-        _erase_cli, "p-never-opened", database_url=database_url, temporal_address=temporal_address
-    )
+    unknown = await asyncio.to_thread(_erase_cli, "p-never-opened", where=where)
     assert (unknown.returncode, unknown.stdout) == (1, "")
     assert unknown.stderr.strip() == "pathways: no pathway p-never-opened"
 
-    malformed = await asyncio.to_thread(
-        _erase_cli, "NOT AN ID", database_url=database_url, temporal_address=temporal_address
-    )
+    malformed = await asyncio.to_thread(_erase_cli, "NOT AN ID", where=where)
     assert (malformed.returncode, malformed.stdout) == (2, "")
     assert "not a pathway id" in malformed.stderr
 
@@ -202,7 +196,7 @@ async def test_the_command_line_erases_once_and_names_what_it_refuses(
 async def test_erase_complete_rotates_the_key_file_and_reports_the_erasure_complete(
     temporal_client: Client,
     task_queue: str,
-    database_url: str,
+    database_env: dict[str, str],
     temporal_address: str,
     tmp_path: Path,
 ) -> None:
@@ -216,8 +210,7 @@ async def test_erase_complete_rotates_the_key_file_and_reports_the_erasure_compl
         _erase_cli,
         route.pathway_id,
         "--complete",
-        database_url=database_url,
-        temporal_address=temporal_address,
+        where=database_env | {"PATHWAYS_TEMPORAL_ADDRESS": temporal_address},
         env_overrides=file_mode,
     )
 

@@ -239,7 +239,8 @@ async def test_every_table_truncated_is_caught_by_an_anchor(
 ) -> None:
     await attacker.execute(
         "TRUNCATE eventstore.events, eventstore.streams, eventstore.seals,"
-        " eventstore.subject_keys, eventstore.subscription_checkpoints"
+        " eventstore.subject_keys, eventstore.subject_key_wrappings,"
+        " eventstore.key_encryption_keys, eventstore.subscription_checkpoints"
     )
 
     report = await store.verify(anchors=[log.anchor])

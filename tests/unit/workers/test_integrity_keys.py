@@ -22,6 +22,13 @@ from workers.key_files import KeyFileError, new_key_text
 from workers.settings import Settings, SettingsError, load_settings
 
 
+@pytest.fixture(autouse=True)
+def _no_suite_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests set the keys themselves: the suite's (tests.keys) must not leak in."""
+    for name in ("PATHWAYS_CHAIN_KEY", "PATHWAYS_SEAL_SIGNING_KEY", "PATHWAYS_SEAL_VERIFY_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_without_settings_both_keys_are_private_files_made_once(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
 
