@@ -92,6 +92,7 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     revoke.add_argument("--json", action="store_true")
     listing = token_actions.add_parser("list", help="tokens without their secrets")
     listing.add_argument("--json", action="store_true")
+    _add_org_commands(admin_things)
     erase = admin_things.add_parser(
         "erase",
         help="erase a closed pathway's personal data (event store key and Temporal history)",
@@ -111,6 +112,31 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     projections = commands.add_parser("projections", help="read models of the API")
     projections.add_argument("action", choices=["rebuild"])
     projections.add_argument("--json", action="store_true")
+
+
+def _add_org_commands(admin_things: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    org = admin_things.add_parser("org", help="the organisation registry")
+    org_actions = org.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = org_actions.add_parser(
+        "add", help="register an organisation (tokens and pathways may then name it)"
+    )
+    add.add_argument("org_id", metavar="ORG_ID", help="pseudonymous organisation id")
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--template", help="jurisdiction template it works in (nl, dk, uk, ...)")
+    add.add_argument(
+        "--role",
+        action="append",
+        help="an agency role of that template it plays (repeat for several)",
+    )
+    add.add_argument("--json", action="store_true")
+    listing = org_actions.add_parser("list", help="registered organisations")
+    listing.add_argument("--all", action="store_true", help="include removed organisations")
+    listing.add_argument("--json", action="store_true")
+    remove = org_actions.add_parser(
+        "remove", help="mark an organisation inactive (kept for history; its tokens stop working)"
+    )
+    remove.add_argument("org_id", metavar="ORG_ID")
+    remove.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -198,16 +224,22 @@ def _dispatch_api(args: argparse.Namespace, settings: object) -> int:
         serve(settings)
         return EXIT_OK
     if args.command == "admin":
-        from scripts.admin_cli import erase_command, token_command
-
-        if args.thing == "erase":
-            return asyncio.run(erase_command(args, settings))
-        return asyncio.run(token_command(args, settings))
+        return _admin(args, settings)
     if args.command == "projections":
         return asyncio.run(_projections(args, settings))
     from scripts.audit_cli import audit_reads
 
     return asyncio.run(audit_reads(args, settings))
+
+
+def _admin(args: argparse.Namespace, settings: object) -> int:
+    from scripts.admin_cli import erase_command, org_command, token_command
+
+    if args.thing == "erase":
+        return asyncio.run(erase_command(args, settings))
+    if args.thing == "org":
+        return asyncio.run(org_command(args, settings))
+    return asyncio.run(token_command(args, settings))
 
 
 def _bench(args: argparse.Namespace, settings: object) -> int:
