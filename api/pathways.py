@@ -99,22 +99,25 @@ async def visible_pathway(
         await access.db.release()  # the store reads through connections of its own
     loaded = await load_pathway(store, pathway_id) if _plausible_id(pathway_id) else None
     allowed = may_read_pathway(principal, None if loaded is None else loaded.state, now)
+    result = loaded
+    if allowed and (as_of_time is not None or as_of_position is not None):
+        # Before the entry is written: an unknown position is a 422, logged as such (by the
+        # attempts middleware), not as a read that was served.
+        past = await load_pathway(
+            store, pathway_id, as_of_time=as_of_time, as_of_position=as_of_position
+        )
+        result = past or LoadedPathway(state=PathwayState.new(pathway_id), events=[])
     if access is not None:
         await access.record(
             action,
             pathway_id=pathway_id if _plausible_id(pathway_id) else None,
             outcome="allowed" if allowed else "denied",
+            status=200 if allowed else NotFoundError.status_code,
+            reason=None if allowed else NotFoundError.code,
         )
-    if loaded is None or not allowed:
+    if result is None or not allowed:
         raise NotFoundError(PATHWAY_NOT_FOUND)
-    if as_of_time is not None or as_of_position is not None:
-        past = await load_pathway(
-            store, pathway_id, as_of_time=as_of_time, as_of_position=as_of_position
-        )
-        if past is None:
-            return LoadedPathway(state=PathwayState.new(pathway_id), events=[])
-        return past
-    return loaded
+    return result
 
 
 def _domain_refusal(exc: DomainError) -> Exception:

@@ -168,6 +168,7 @@ async def open_new_pathway(body: OpenPathway, caseworker: CaseworkerCommands) ->
     """Open a pathway that you coordinate (``coordinator_id`` and ``coordinator_org`` must be
     your own id and organisation)."""
     runtime = caseworker.runtime
+    caseworker.names_pathway(body.pathway_id)
 
     # Checked on the request alone, before anything is looked up (the duplicate check below
     # would tell whether a pathway id exists): 422, because the body contradicts the caller's

@@ -95,6 +95,10 @@ class Commands:
 
         return await self.once(body, action)
 
+    def names_pathway(self, pathway_id: str) -> None:
+        """Record, for the access log, the pathway a request names in its body."""
+        self._request.state.access_pathway_id = pathway_id
+
     async def refuse_unregistered(self, command: BaseModel) -> None:
         """422 naming the first field whose organisation is not registered and active.
 
