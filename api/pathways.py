@@ -1,11 +1,13 @@
 """Reading one pathway from the event store, checking the caller may see it, and sending commands.
 
-Every read goes through :func:`visible_pathway`, which folds the stream, applies the policy and
-logs the access (allowed or denied) before anything is returned.
+Every read goes through :func:`visible_pathway`, which decides on the stream's state with personal
+fields sealed (:func:`access_state`), logs the access (allowed or denied) and only then reads the
+person's data, when allowed.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -27,9 +29,11 @@ from api.errors import (
     UnprocessableError,
 )
 from api.runtime import ApiRuntime
+from api.stand_in import STAND_IN_ID, stand_in_payloads
 from domain import Command, DomainError, PathwayState, decide, fold, from_payload, load_template
 from domain import errors as domain_errors
 from eventstore import PostgresEventStore, RecordedEvent, UnknownPosition
+from eventstore.personal_data import PersonalFieldReader
 from workers.pathway_client import execute, pathway_handle, workflow_not_ready
 from workflows.inputs import PATHWAY_ID_PATTERN, CommandOutcome, EventRef, stream_id
 
@@ -73,6 +77,44 @@ async def load_pathway(
     return LoadedPathway(state=fold(events, PathwayState.new(pathway_id)), events=recorded)
 
 
+# Who may see a pathway is decided on its events with every personal field left sealed (read
+# back as erased): the policy reads organisations, statuses and consents only, and not looking up
+# the person's data key keeps a denial as cheap as an unknown id's answer (api.stand_in).
+_ACCESS_SQL = """
+    SELECT event_id, type, schema_version, payload::text AS payload, subject_id, personal_fields
+    FROM eventstore.events WHERE stream_id = $1 ORDER BY version
+"""
+
+
+async def access_state(store: PostgresEventStore, pathway_id: str) -> tuple[bool, PathwayState]:
+    """Whether the pathway exists, and the state the policy decides on.
+
+    An unknown id folds the stand-in history instead, so that both answers take the same steps
+    and about the same time; its state grants nothing because the pathway does not exist.
+    """
+    try:
+        rows = await store.pool.fetch(_ACCESS_SQL, stream_id(pathway_id))
+    except _DB_DOWN as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    sealed = PersonalFieldReader({})
+    source = [
+        (
+            row["type"],
+            row["schema_version"],
+            sealed.reveal(
+                json.loads(row["payload"]),
+                row["personal_fields"],
+                event_id=row["event_id"],
+                subject_id=row["subject_id"] or "",
+            ),
+        )
+        for row in rows
+    ] or stand_in_payloads()
+    events = [from_payload(type_, version, payload) for type_, version, payload in source]
+    start = PathwayState.new(pathway_id if rows else STAND_IN_ID)
+    return bool(rows), fold(events, start)
+
+
 def _plausible_id(pathway_id: str) -> bool:
     import re
 
@@ -97,27 +139,29 @@ async def visible_pathway(
     """
     if access is not None:
         await access.db.release()  # the store reads through connections of its own
-    loaded = await load_pathway(store, pathway_id) if _plausible_id(pathway_id) else None
-    allowed = may_read_pathway(principal, None if loaded is None else loaded.state, now)
-    result = loaded
-    if allowed and (as_of_time is not None or as_of_position is not None):
+    plausible = _plausible_id(pathway_id)
+    # A denied read and an unknown id take the same steps up to the 404 (api.stand_in).
+    found, state = await access_state(store, pathway_id if plausible else STAND_IN_ID)
+    allowed = may_read_pathway(principal, state, now) and found and plausible
+    loaded: LoadedPathway | None = None
+    if allowed:
         # Before the entry is written: an unknown position is a 422, logged as such (by the
         # attempts middleware), not as a read that was served.
-        past = await load_pathway(
+        loaded = await load_pathway(
             store, pathway_id, as_of_time=as_of_time, as_of_position=as_of_position
         )
-        result = past or LoadedPathway(state=PathwayState.new(pathway_id), events=[])
+        loaded = loaded or LoadedPathway(state=PathwayState.new(pathway_id), events=[])
     if access is not None:
         await access.record(
             action,
-            pathway_id=pathway_id if _plausible_id(pathway_id) else None,
+            pathway_id=pathway_id if plausible else None,
             outcome="allowed" if allowed else "denied",
             status=200 if allowed else NotFoundError.status_code,
             reason=None if allowed else NotFoundError.code,
         )
-    if result is None or not allowed:
+    if loaded is None:
         raise NotFoundError(PATHWAY_NOT_FOUND)
-    return result
+    return loaded
 
 
 def _domain_refusal(exc: DomainError) -> Exception:
