@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="the embedded stack in the background")
     dev.add_argument("action", choices=["up", "down", "status", "temporal-cli"])
     dev.add_argument("--json", action="store_true", help="print machine-readable status")
+    dev.add_argument(
+        "--temporal-ui",
+        action="store_true",
+        help="with up: also start Temporal's web UI (an operator's tool: no authentication,"
+        " allows writes, outside the access log)",
+    )
     audit = commands.add_parser("audit", help="auditor tools")
     audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     verify = audit_actions.add_parser(
@@ -268,7 +274,11 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return EXIT_OK
     if args.action == "up":
-        components = dev_stack.up(settings, progress=lambda line: print(line, file=sys.stderr))
+        components = dev_stack.up(
+            settings,
+            progress=lambda line: print(line, file=sys.stderr),
+            temporal_ui=args.temporal_ui,
+        )
     else:
         components = dev_stack.status(settings)
     if args.json:
