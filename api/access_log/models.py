@@ -14,8 +14,9 @@ class AccessEntry(BaseModel, frozen=True):
 
     ``resource`` is the route template (``GET /caseworker/pathways/{pathway_id}``), never the
     query string; ``pathway_id`` is the one pathway named, ``pathway_ids`` those a list returned.
-    The principal's fields (and the purpose) are None when the caller was not authenticated
-    (status 401): who it was is unknown. ``status`` is the HTTP status answered and ``reason``
+    The principal's fields (and the purpose) are None when the request was refused before its
+    token was checked (401; a body that is not JSON; a method the route lacks): who it was is
+    unknown. ``status`` is the HTTP status answered and ``reason``
     the error code of a refusal (both None on entries written before they were recorded).
     """
 
