@@ -34,6 +34,7 @@ from domain import Command, DomainError, PathwayState, decide, fold, from_payloa
 from domain import errors as domain_errors
 from eventstore import PostgresEventStore, RecordedEvent, UnknownPosition
 from eventstore.personal_data import PersonalFieldReader
+from eventstore.records import EVENT_COLUMNS
 from workers.pathway_client import execute, pathway_handle, workflow_not_ready
 from workflows.inputs import PATHWAY_ID_PATTERN, CommandOutcome, EventRef, stream_id
 
@@ -79,14 +80,23 @@ async def load_pathway(
 
 # Who may see a pathway is decided on its events with every personal field left sealed (read
 # back as erased): the policy reads organisations, statuses and consents only, and not looking up
-# the person's data key keeps a denial as cheap as an unknown id's answer (api.stand_in).
-_ACCESS_SQL = """
-    SELECT event_id, type, schema_version, payload::text AS payload, subject_id, personal_fields
-    FROM eventstore.events WHERE stream_id = $1 ORDER BY version
-"""
+# the person's data key keeps a denial as cheap as an unknown id's answer (api.stand_in). The
+# rows are the store's own columns, so an allowed read decodes them with the store's decoder
+# (data keys, upcasters) instead of reading the stream again.
+_ACCESS_SQL = f"""
+    SELECT {EVENT_COLUMNS} FROM eventstore.events WHERE stream_id = $1 ORDER BY version
+"""  # noqa: S608 - EVENT_COLUMNS is a constant, the value a parameter
 
 
-async def access_state(store: PostgresEventStore, pathway_id: str) -> tuple[bool, PathwayState]:
+class AccessState(BaseModel, frozen=True, arbitrary_types_allowed=True):
+    """What the policy decides on: the state with personal fields sealed, and the rows read."""
+
+    found: bool
+    state: PathwayState
+    rows: list[Any]
+
+
+async def access_state(store: PostgresEventStore, pathway_id: str) -> AccessState:
     """Whether the pathway exists, and the state the policy decides on.
 
     An unknown id folds the stand-in history instead, so that both answers take the same steps
@@ -112,7 +122,17 @@ async def access_state(store: PostgresEventStore, pathway_id: str) -> tuple[bool
     ] or stand_in_payloads()
     events = [from_payload(type_, version, payload) for type_, version, payload in source]
     start = PathwayState.new(pathway_id if rows else STAND_IN_ID)
-    return bool(rows), fold(events, start)
+    return AccessState(found=bool(rows), state=fold(events, start), rows=list(rows))
+
+
+async def _revealed(store: PostgresEventStore, pathway_id: str, rows: list[Any]) -> LoadedPathway:
+    """The rows ``access_state`` read, with the person's data decrypted, folded."""
+    try:
+        recorded = await store.decoder.decode(rows)
+    except _DB_DOWN as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    events = [from_payload(r.type, r.schema_version, r.payload) for r in recorded]
+    return LoadedPathway(state=fold(events, PathwayState.new(pathway_id)), events=recorded)
 
 
 def _plausible_id(pathway_id: str) -> bool:
@@ -141,10 +161,12 @@ async def visible_pathway(
         await access.db.release()  # the store reads through connections of its own
     plausible = _plausible_id(pathway_id)
     # A denied read and an unknown id take the same steps up to the 404 (api.stand_in).
-    found, state = await access_state(store, pathway_id if plausible else STAND_IN_ID)
-    allowed = may_read_pathway(principal, state, now) and found and plausible
+    access_to = await access_state(store, pathway_id if plausible else STAND_IN_ID)
+    allowed = may_read_pathway(principal, access_to.state, now) and access_to.found and plausible
     loaded: LoadedPathway | None = None
-    if allowed:
+    if allowed and as_of_time is None and as_of_position is None:
+        loaded = await _revealed(store, pathway_id, access_to.rows)
+    elif allowed:
         # Before the entry is written: an unknown position is a 422, logged as such (by the
         # attempts middleware), not as a read that was served.
         loaded = await load_pathway(
