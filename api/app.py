@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import structlog
 from fastapi import FastAPI
 
+from api.access_log.attempts import AccessAttempts
 from api.errors import install_error_handlers
 from api.routes import agencies, auditors, caseworkers, health
 from api.runtime import ApiRuntime
@@ -64,6 +65,8 @@ def create_app(
     # A runtime handed in is usable at once, also by transports that skip the lifespan.
     app.state.runtime = runtime
     install_error_handlers(app)
+    # Inside the error handlers' outer layer: it sees every answer the routes and handlers give.
+    app.add_middleware(AccessAttempts)
     app.include_router(health.router)
     app.include_router(agencies.router)
     app.include_router(caseworkers.router)

@@ -124,16 +124,22 @@ Db = Annotated[RequestConnection, Depends(get_connection, scope="function")]
 
 
 async def get_principal(
+    request: Request,
     db: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller behind the bearer token; 401 when missing, unknown, expired or revoked."""
+    """The caller behind the bearer token; 401 when missing, unknown, expired or revoked.
+
+    The principal is also kept on the request's state, so that a refusal after this point
+    (403, 404, 422) is logged with who attempted it (``api.access_log.attempts``).
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("a bearer token is required (Authorization: Bearer ...)")
     async with db.use() as conn:
         principal = await authenticate(conn, credentials.credentials, now=utcnow())
     if principal is None:
         raise UnauthorizedError("the bearer token is unknown, expired or revoked")
+    request.state.principal = principal
     return principal
 
 
@@ -161,12 +167,18 @@ class AccessLogger:
     """Records the reads of one request in the access log, before the response leaves."""
 
     def __init__(
-        self, db: RequestConnection, principal: Principal, purpose: Purpose, resource: str
+        self,
+        db: RequestConnection,
+        principal: Principal,
+        purpose: Purpose,
+        resource: str,
+        request: Request | None = None,
     ) -> None:
         self.db = db
         self.principal = principal
         self.purpose = purpose
         self.resource = resource
+        self._request = request
 
     async def record(
         self,
@@ -175,10 +187,13 @@ class AccessLogger:
         pathway_id: str | None = None,
         pathway_ids: list[str] | None = None,
         outcome: str = "allowed",
+        status: int = 200,
+        reason: str | None = None,
     ) -> None:
         """Append one entry; a read that cannot be logged is not served (503).
 
         The entry is a read's last statement, so the request's connection goes back right after.
+        The request is marked as logged, so the attempts middleware does not log it again.
         """
         entry = AccessEntry(
             principal_id=self.principal.token_id,
@@ -191,12 +206,16 @@ class AccessLogger:
             pathway_id=pathway_id,
             pathway_ids=pathway_ids or [],
             outcome=outcome,
+            status=status,
+            reason=reason,
         )
         try:
             async with self.db.use() as conn:
                 await append_access(conn, [entry])
         except UnavailableError as exc:
             raise UnavailableError("the access log is unavailable") from exc
+        if self._request is not None:
+            self._request.state.access_logged = True
         await self.db.release()
 
 
@@ -226,9 +245,10 @@ async def get_access_logger(
                 f"X-Purpose-Of-Use: must be one of {allowed} for role {principal.role.value}",
                 field="X-Purpose-Of-Use",
             )
+    request.state.purpose = purpose
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    return AccessLogger(db, principal, purpose, f"{request.method} {path}")
+    return AccessLogger(db, principal, purpose, f"{request.method} {path}", request)
 
 
 Access = Annotated[AccessLogger, Depends(get_access_logger)]

@@ -26,23 +26,38 @@ _PAGE = TypeAdapter(dict[str, list[SerializeAsAny[BaseModel]]])
 
 
 async def caseload(
-    access: AccessLogger, *, coordinator_id: str, limit: int, after: str | None
+    access: AccessLogger,
+    *,
+    coordinator_id: str,
+    coordinator_org: str,
+    limit: int,
+    after: str | None,
 ) -> Response:
-    """The coordinator's pathways."""
+    """The coordinator's pathways (those they coordinate for their own organisation)."""
     from api.projections import queries
 
     async with access.db.use() as conn:
-        rows = await queries.caseload(conn, coordinator_id=coordinator_id, limit=limit, after=after)
+        rows = await queries.caseload(
+            conn,
+            coordinator_id=coordinator_id,
+            coordinator_org=coordinator_org,
+            limit=limit,
+            after=after,
+        )
         rows = await _mark_stale(conn, rows)
     return await _page(access, rows)
 
 
-async def at_risk(access: AccessLogger, *, coordinator_id: str, now: datetime) -> Response:
+async def at_risk(
+    access: AccessLogger, *, coordinator_id: str, coordinator_org: str, now: datetime
+) -> Response:
     """The coordinator's pathways at risk: open gaps, overdue steps, deadlines within 7 days."""
     from api.projections import queries
 
     async with access.db.use() as conn:
-        rows = await queries.at_risk(conn, coordinator_id=coordinator_id, now=now)
+        rows = await queries.at_risk(
+            conn, coordinator_id=coordinator_id, coordinator_org=coordinator_org, now=now
+        )
         rows = await _mark_stale(conn, rows)
     return await _page(access, rows)
 

@@ -1,11 +1,13 @@
 """Reading one pathway from the event store, checking the caller may see it, and sending commands.
 
-Every read goes through :func:`visible_pathway`, which folds the stream, applies the policy and
-logs the access (allowed or denied) before anything is returned.
+Every read goes through :func:`visible_pathway`, which decides on the stream's state with personal
+fields sealed (:func:`access_state`), logs the access (allowed or denied) and only then reads the
+person's data, when allowed.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -27,9 +29,12 @@ from api.errors import (
     UnprocessableError,
 )
 from api.runtime import ApiRuntime
+from api.stand_in import STAND_IN_ID, stand_in_payloads
 from domain import Command, DomainError, PathwayState, decide, fold, from_payload, load_template
 from domain import errors as domain_errors
 from eventstore import PostgresEventStore, RecordedEvent, UnknownPosition
+from eventstore.personal_data import PersonalFieldReader
+from eventstore.records import EVENT_COLUMNS
 from workers.pathway_client import execute, pathway_handle, workflow_not_ready
 from workflows.inputs import PATHWAY_ID_PATTERN, CommandOutcome, EventRef, stream_id
 
@@ -73,6 +78,63 @@ async def load_pathway(
     return LoadedPathway(state=fold(events, PathwayState.new(pathway_id)), events=recorded)
 
 
+# Who may see a pathway is decided on its events with every personal field left sealed (read
+# back as erased): the policy reads organisations, statuses and consents only, and not looking up
+# the person's data key keeps a denial as cheap as an unknown id's answer (api.stand_in). The
+# rows are the store's own columns, so an allowed read decodes them with the store's decoder
+# (data keys, upcasters) instead of reading the stream again.
+_ACCESS_SQL = f"""
+    SELECT {EVENT_COLUMNS} FROM eventstore.events WHERE stream_id = $1 ORDER BY version
+"""  # noqa: S608 - EVENT_COLUMNS is a constant, the value a parameter
+
+
+class AccessState(BaseModel, frozen=True, arbitrary_types_allowed=True):
+    """What the policy decides on: the state with personal fields sealed, and the rows read."""
+
+    found: bool
+    state: PathwayState
+    rows: list[Any]
+
+
+async def access_state(store: PostgresEventStore, pathway_id: str) -> AccessState:
+    """Whether the pathway exists, and the state the policy decides on.
+
+    An unknown id folds the stand-in history instead, so that both answers take the same steps
+    and about the same time; its state grants nothing because the pathway does not exist.
+    """
+    try:
+        rows = await store.pool.fetch(_ACCESS_SQL, stream_id(pathway_id))
+    except _DB_DOWN as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    sealed = PersonalFieldReader({})
+    source = [
+        (
+            row["type"],
+            row["schema_version"],
+            sealed.reveal(
+                json.loads(row["payload"]),
+                row["personal_fields"],
+                event_id=row["event_id"],
+                subject_id=row["subject_id"] or "",
+            ),
+        )
+        for row in rows
+    ] or stand_in_payloads()
+    events = [from_payload(type_, version, payload) for type_, version, payload in source]
+    start = PathwayState.new(pathway_id if rows else STAND_IN_ID)
+    return AccessState(found=bool(rows), state=fold(events, start), rows=list(rows))
+
+
+async def _revealed(store: PostgresEventStore, pathway_id: str, rows: list[Any]) -> LoadedPathway:
+    """The rows ``access_state`` read, with the person's data decrypted, folded."""
+    try:
+        recorded = await store.decoder.decode(rows)
+    except _DB_DOWN as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    events = [from_payload(r.type, r.schema_version, r.payload) for r in recorded]
+    return LoadedPathway(state=fold(events, PathwayState.new(pathway_id)), events=recorded)
+
+
 def _plausible_id(pathway_id: str) -> bool:
     import re
 
@@ -97,23 +159,30 @@ async def visible_pathway(
     """
     if access is not None:
         await access.db.release()  # the store reads through connections of its own
-    loaded = await load_pathway(store, pathway_id) if _plausible_id(pathway_id) else None
-    allowed = may_read_pathway(principal, None if loaded is None else loaded.state, now)
+    plausible = _plausible_id(pathway_id)
+    # A denied read and an unknown id take the same steps up to the 404 (api.stand_in).
+    access_to = await access_state(store, pathway_id if plausible else STAND_IN_ID)
+    allowed = may_read_pathway(principal, access_to.state, now) and access_to.found and plausible
+    loaded: LoadedPathway | None = None
+    if allowed and as_of_time is None and as_of_position is None:
+        loaded = await _revealed(store, pathway_id, access_to.rows)
+    elif allowed:
+        # Before the entry is written: an unknown position is a 422, logged as such (by the
+        # attempts middleware), not as a read that was served.
+        loaded = await load_pathway(
+            store, pathway_id, as_of_time=as_of_time, as_of_position=as_of_position
+        )
+        loaded = loaded or LoadedPathway(state=PathwayState.new(pathway_id), events=[])
     if access is not None:
         await access.record(
             action,
-            pathway_id=pathway_id if _plausible_id(pathway_id) else None,
+            pathway_id=pathway_id if plausible else None,
             outcome="allowed" if allowed else "denied",
+            status=200 if allowed else NotFoundError.status_code,
+            reason=None if allowed else NotFoundError.code,
         )
-    if loaded is None or not allowed:
+    if loaded is None:
         raise NotFoundError(PATHWAY_NOT_FOUND)
-    if as_of_time is not None or as_of_position is not None:
-        past = await load_pathway(
-            store, pathway_id, as_of_time=as_of_time, as_of_position=as_of_position
-        )
-        if past is None:
-            return LoadedPathway(state=PathwayState.new(pathway_id), events=[])
-        return past
     return loaded
 
 

@@ -1,4 +1,5 @@
-"""The API's tables (tokens, access log, idempotency keys), applied by the event store's runner."""
+"""The API's tables (tokens, access log, idempotency keys, organisations), applied by the event
+store's runner."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from eventstore import migrate
 
 
 async def migrate_api_tables(pool: asyncpg.Pool) -> list[str]:
-    """Apply ``api/migrations`` and, when present, the projections' migrations."""
+    """Apply ``api/migrations``, seed the organisation registry and, when present, apply the
+    projections' migrations."""
+    from api.organisations import seed_organisations
+
     applied = await migrate(pool, package="api")
+    async with pool.acquire() as conn:
+        await seed_organisations(conn)
     if importlib.util.find_spec("api.projections") is not None:
         folder = resources.files("api.projections") / "migrations"
         if folder.is_dir():

@@ -1,4 +1,5 @@
-"""``pathways admin token create | revoke | list`` (API bearer tokens) and ``admin erase``."""
+"""``pathways admin token create | revoke | list`` (API bearer tokens), ``admin org add | list |
+remove`` (the organisation registry) and ``admin erase``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.auth.principals import Role
 from api.auth.tokens import TokenError, issue_token, list_tokens, revoke_token
+from eventstore.connections import Connection
 
 
 async def token_command(args: argparse.Namespace, settings: object) -> int:
@@ -67,6 +69,76 @@ async def token_command(args: argparse.Namespace, settings: object) -> int:
                 f"{t.token_id} {t.role.value:<10} {t.organisation_id}/{t.subject_id} {state}"
                 f" expires {t.expires_at.isoformat()}"
             )
+    return 0
+
+
+async def org_command(args: argparse.Namespace, settings: object) -> int:
+    """Run one registry action; exit 0, 1 (no such organisation) or 2 (bad option)."""
+    from scripts.cli import open_database
+
+    database = await open_database(settings)
+    try:
+        async with database.pool.acquire() as conn:
+            if args.action == "add":
+                return await _org_add(conn, args)
+            if args.action == "remove":
+                return await _org_remove(conn, args)
+            return await _org_list(conn, args)
+    finally:
+        await database.close()
+
+
+async def _org_add(conn: Connection, args: argparse.Namespace) -> int:
+    from api.organisations import OrganisationError, add_organisation
+
+    try:
+        org, added = await add_organisation(
+            conn,
+            org_id=args.org_id,
+            display_name=args.name,
+            template_id=args.template,
+            roles=args.role or (),
+        )
+    except OrganisationError as exc:
+        print(f"pathways: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({**org.model_dump(mode="json"), "added": added}))
+    elif added:
+        print(f"added: {org.org_id} ({org.display_name})")
+    else:
+        state = "registered" if org.active else "registered and removed"
+        print(f"already {state}: {org.org_id} ({org.display_name}); nothing changed")
+    return 0
+
+
+async def _org_remove(conn: Connection, args: argparse.Namespace) -> int:
+    from api.organisations import remove_organisation
+
+    found = await remove_organisation(conn, args.org_id, now=datetime.now(UTC))
+    if args.json:
+        print(json.dumps({"org_id": args.org_id, "removed": found}))
+    elif found:
+        print(
+            f"removed: {args.org_id}; kept as inactive, so history still names it;"
+            " its tokens no longer authenticate"
+        )
+    else:
+        print(f"pathways: no organisation {args.org_id}", file=sys.stderr)
+    return 0 if found else 1
+
+
+async def _org_list(conn: Connection, args: argparse.Namespace) -> int:
+    from api.organisations import list_organisations
+
+    orgs = await list_organisations(conn, include_removed=args.all)
+    if args.json:
+        print(json.dumps([o.model_dump(mode="json") for o in orgs]))
+        return 0
+    for o in orgs:
+        state = "" if o.active else " (removed)"
+        roles = ",".join(o.roles) or "-"
+        print(f"{o.org_id:<32} {o.template_id or '-':<6} {roles:<28} {o.display_name}{state}")
     return 0
 
 

@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="the embedded stack in the background")
     dev.add_argument("action", choices=["up", "down", "status", "temporal-cli"])
     dev.add_argument("--json", action="store_true", help="print machine-readable status")
+    dev.add_argument(
+        "--temporal-ui",
+        action="store_true",
+        help="with up: also start Temporal's web UI (an operator's tool: no authentication,"
+        " allows writes, outside the access log)",
+    )
     audit = commands.add_parser("audit", help="auditor tools")
     audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     verify = audit_actions.add_parser(
@@ -110,6 +116,7 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     revoke.add_argument("--json", action="store_true")
     listing = token_actions.add_parser("list", help="tokens without their secrets")
     listing.add_argument("--json", action="store_true")
+    _add_org_commands(admin_things)
     erase = admin_things.add_parser(
         "erase",
         help="erase a closed pathway's personal data (event store key and Temporal history)",
@@ -147,6 +154,31 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     projections.add_argument("--pathway", help="retry: only this pathway")
     projections.add_argument("--json", action="store_true")
+
+
+def _add_org_commands(admin_things: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    org = admin_things.add_parser("org", help="the organisation registry")
+    org_actions = org.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = org_actions.add_parser(
+        "add", help="register an organisation (tokens and pathways may then name it)"
+    )
+    add.add_argument("org_id", metavar="ORG_ID", help="pseudonymous organisation id")
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--template", help="jurisdiction template it works in (nl, dk, uk, ...)")
+    add.add_argument(
+        "--role",
+        action="append",
+        help="an agency role of that template it plays (repeat for several)",
+    )
+    add.add_argument("--json", action="store_true")
+    listing = org_actions.add_parser("list", help="registered organisations")
+    listing.add_argument("--all", action="store_true", help="include removed organisations")
+    listing.add_argument("--json", action="store_true")
+    remove = org_actions.add_parser(
+        "remove", help="mark an organisation inactive (kept for history; its tokens stop working)"
+    )
+    remove.add_argument("org_id", metavar="ORG_ID")
+    remove.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -249,13 +281,15 @@ def _dispatch_api(args: argparse.Namespace, settings: object) -> int:
 
 
 def _admin(args: argparse.Namespace, settings: object) -> int:
-    from scripts.admin_cli import erase_command, token_command
+    from scripts.admin_cli import erase_command, org_command, token_command
     from scripts.keys_cli import keys_command
 
     if args.thing == "erase":
         return asyncio.run(erase_command(args, settings))
     if args.thing == "keys":
         return asyncio.run(keys_command(args, settings))
+    if args.thing == "org":
+        return asyncio.run(org_command(args, settings))
     return asyncio.run(token_command(args, settings))
 
 
@@ -285,7 +319,11 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return EXIT_OK
     if args.action == "up":
-        components = dev_stack.up(settings, progress=lambda line: print(line, file=sys.stderr))
+        components = dev_stack.up(
+            settings,
+            progress=lambda line: print(line, file=sys.stderr),
+            temporal_ui=args.temporal_ui,
+        )
     else:
         components = dev_stack.status(settings)
     if args.json:

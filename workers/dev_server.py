@@ -46,6 +46,11 @@ class DevServerFiles:
     def db_file(self) -> Path:
         return self.data_dir / "temporal.sqlite"
 
+    @property
+    def ui_file(self) -> Path:
+        """Present, holding the port, while the server runs with its web UI."""
+        return self.data_dir / "run" / "temporal-ui.port"
+
 
 def pid_alive(pid: int) -> bool:
     """True if a process with this pid exists and is not a zombie."""
@@ -90,13 +95,16 @@ def start(
     files: DevServerFiles,
     *,
     port: int,
-    ui_port: int,
+    ui_port: int | None,
     namespace: str = "default",
     persistent: bool = True,
     extra_args: tuple[str, ...] = (),
     timeout_seconds: float = 60.0,
 ) -> int:
     """Start the dev server detached (idempotent) and wait until its gRPC port accepts connections.
+
+    ``ui_port`` None starts it without its web UI (``--headless``): the UI has no
+    authentication, allows writes, and what it shows never reaches pathways' access log.
 
     Returns:
         The server's pid.
@@ -123,8 +131,7 @@ def start(
         "127.0.0.1",
         "--port",
         str(port),
-        "--ui-port",
-        str(ui_port),
+        *(["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]),
         "--namespace",
         namespace,
         "--log-level",
@@ -144,6 +151,10 @@ def start(
             start_new_session=True,
         )
     files.pid_file.write_text(str(process.pid))
+    if ui_port is None:
+        files.ui_file.unlink(missing_ok=True)
+    else:
+        files.ui_file.write_text(str(ui_port))
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -159,6 +170,7 @@ def start(
 def stop(files: DevServerFiles, *, timeout_seconds: float = 20.0) -> bool:
     """Stop the dev server gracefully (SIGTERM, then SIGKILL); True if one was running."""
     pid = read_pid(files.pid_file)
+    files.ui_file.unlink(missing_ok=True)
     if pid is None:
         files.pid_file.unlink(missing_ok=True)
         return False

@@ -66,10 +66,16 @@ def _start(settings: Settings, name: str) -> None:
         raise dev_server.DevServerError(f"{name} exited at start: " + " | ".join(tail))
 
 
-def up(settings: Settings, progress: Callable[[str], None]) -> list[ComponentStatus]:
-    """Start whatever part of the stack is not running yet (the API after the worker)."""
+def up(
+    settings: Settings, progress: Callable[[str], None], *, temporal_ui: bool = False
+) -> list[ComponentStatus]:
+    """Start whatever part of the stack is not running yet (the API after the worker).
+
+    Temporal's web UI starts only with ``temporal_ui``: an operator's tool with no
+    authentication that can change workflows and whose reads never reach the access log.
+    """
     ensure_postgres(settings)
-    ensure_temporal(settings, progress)
+    ensure_temporal(settings, progress, ui=temporal_ui)
     for name in PROCESSES:
         _start(settings, name)
     _wait_for_api(settings, timeout_seconds=60)
@@ -129,7 +135,8 @@ def status(settings: Settings) -> list[ComponentStatus]:
     else:
         components.append(ComponentStatus(name="postgres", running=True, where="external DSN"))
     if settings.embedded_temporal:
-        pid = dev_server.read_pid(dev_files(settings).pid_file)
+        files = dev_files(settings)
+        pid = dev_server.read_pid(files.pid_file)
         components.append(
             ComponentStatus(
                 name="temporal",
@@ -138,12 +145,13 @@ def status(settings: Settings) -> list[ComponentStatus]:
                 where=f"127.0.0.1:{settings.temporal_port}" if pid else None,
             )
         )
+        ui = pid is not None and files.ui_file.exists()
         components.append(
             ComponentStatus(
                 name="temporal-ui",
-                running=pid is not None,
-                pid=pid,
-                where=f"http://127.0.0.1:{settings.temporal_ui_port}" if pid else None,
+                running=ui,
+                pid=pid if ui else None,
+                where=f"http://127.0.0.1:{settings.temporal_ui_port}" if ui else None,
             )
         )
     else:

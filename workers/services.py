@@ -43,20 +43,31 @@ def ensure_postgres(settings: Settings) -> tuple[str, bool]:
     return embedded_postgres.start(settings.state_dir), True
 
 
-def ensure_temporal(settings: Settings, progress: Callable[[str], None]) -> tuple[str, bool]:
-    """The Temporal address to use, starting the embedded dev server when none is configured."""
+def ensure_temporal(
+    settings: Settings, progress: Callable[[str], None], *, ui: bool = False
+) -> tuple[str, bool]:
+    """The Temporal address to use, starting the embedded dev server when none is configured.
+
+    The dev server's web UI starts only when ``ui`` is asked for (``pathways dev up
+    --temporal-ui``): it has no authentication, allows writes, and bypasses the access log.
+    """
     if settings.temporal_address is not None:
         return settings.temporal_address, False
     files = dev_files(settings)
     address = f"127.0.0.1:{settings.temporal_port}"
     if dev_server.read_pid(files.pid_file) is not None:
+        if ui and not files.ui_file.exists():
+            progress(
+                "the Temporal dev server already runs without its web UI;"
+                " run pathways dev down, then pathways dev up --temporal-ui"
+            )
         return address, False
     cli = resolve_temporal_cli(settings.temporal_cli, progress=progress)
     dev_server.start(
         cli,
         files,
         port=settings.temporal_port,
-        ui_port=settings.temporal_ui_port,
+        ui_port=settings.temporal_ui_port if ui else None,
         namespace=settings.temporal_namespace,
     )
     return address, True

@@ -9,22 +9,29 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 
 class AccessEntry(BaseModel, frozen=True):
-    """One read (or refused read) of a person's data. Pseudonymous ids only.
+    """One attempt on a person's data (a read, a list, an export or a command), whatever its
+    outcome. Pseudonymous ids only; never the request's body.
 
     ``resource`` is the route template (``GET /caseworker/pathways/{pathway_id}``), never the
-    query string; ``pathway_id`` is the one pathway read, ``pathway_ids`` those a list returned.
+    query string; ``pathway_id`` is the one pathway named, ``pathway_ids`` those a list returned.
+    The principal's fields (and the purpose) are None when the request was refused before its
+    token was checked (401; a body that is not JSON; a method the route lacks): who it was is
+    unknown. ``status`` is the HTTP status answered and ``reason``
+    the error code of a refusal (both None on entries written before they were recorded).
     """
 
-    principal_id: str
-    role: str
-    organisation_id: str
-    subject_id: str
-    purpose: str
-    action: Literal["read", "query", "export"]
+    principal_id: str | None
+    role: str | None
+    organisation_id: str | None
+    subject_id: str | None
+    purpose: str | None
+    action: Literal["read", "query", "export", "write"]
     resource: str
     pathway_id: str | None = None
     pathway_ids: list[str] = Field(default_factory=list)
     outcome: Literal["allowed", "denied"] = "allowed"
+    status: int | None = None
+    reason: str | None = None
 
 
 class AccessRecord(AccessEntry, frozen=True):

@@ -16,7 +16,8 @@ from eventstore.signing import SealVerifier
 
 _COLUMNS = (
     "seq, entry_id, recorded_at, principal_id, role, organisation_id, subject_id, purpose,"
-    " action, resource, pathway_id, pathway_ids, outcome, previous_hash, entry_hash"
+    " action, resource, pathway_id, pathway_ids, outcome, status, reason, previous_hash,"
+    " entry_hash"
 )
 
 
@@ -37,7 +38,7 @@ async def append_access(conn: Connection, entries: list[AccessEntry]) -> list[in
             digest = entry_hash(previous, seq=seq, entry_id=entry_id, recorded_at=now, entry=entry)
             await conn.execute(
                 f"INSERT INTO api.access_log ({_COLUMNS})"  # noqa: S608 - fixed column list
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
                 seq,
                 entry_id,
                 now,
@@ -51,6 +52,8 @@ async def append_access(conn: Connection, entries: list[AccessEntry]) -> list[in
                 entry.pathway_id,
                 entry.pathway_ids,
                 entry.outcome,
+                entry.status,
+                entry.reason,
                 previous,
                 digest,
             )

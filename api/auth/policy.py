@@ -14,7 +14,8 @@ moment ago can act on it at once, whatever the projections' lag.
   care relationship (it is responsible for an active track or employs the coordinator: GDPR
   Art. 9(2)(h), the data is its own record). What it then sees beyond its own handovers is
   decided part by part by ``domain.sharing_scope`` (consent per purpose and data category).
-- A **case worker** sees only the pathways they coordinate.
+- A **case worker** sees only the pathways they coordinate: their worker id *and* their
+  organisation are the coordinator's (worker ids are only unique within an organisation).
 - An **auditor** reads everything and writes nothing; an **admin** manages tokens, reads no
   person's data.
 """
@@ -61,9 +62,13 @@ def agency_may_see(state: PathwayState, org: str, now: datetime) -> bool:
     return is_party(state, org) and sharing_covered(state, org, now)
 
 
-def caseworker_may_see(state: PathwayState, subject_id: str) -> bool:
-    """True when the case worker coordinates this pathway."""
-    return state.coordinator is not None and state.coordinator.worker_id == subject_id
+def caseworker_may_see(state: PathwayState, subject_id: str, org: str) -> bool:
+    """True when the case worker ``subject_id`` of ``org`` coordinates this pathway."""
+    coordinator = state.coordinator
+    return coordinator is not None and (coordinator.worker_id, coordinator.org_id) == (
+        subject_id,
+        org,
+    )
 
 
 def may_read_pathway(principal: Principal, state: PathwayState | None, now: datetime) -> bool:
@@ -73,7 +78,7 @@ def may_read_pathway(principal: Principal, state: PathwayState | None, now: date
     if principal.role is Role.AUDITOR:
         return True
     if principal.role is Role.CASEWORKER:
-        return caseworker_may_see(state, principal.subject_id)
+        return caseworker_may_see(state, principal.subject_id, principal.organisation_id)
     if principal.role is Role.AGENCY:
         return agency_may_see(state, principal.organisation_id, now)
     return False

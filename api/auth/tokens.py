@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth.principals import Principal, Role
+from api.organisations import inactive_or_unknown
 from eventstore.connections import Connection
 
 TOKEN_PREFIX = "pwy_"  # noqa: S105 - a prefix that marks tokens in logs, not a secret
@@ -59,11 +60,16 @@ async def issue_token(
     """Create a token for ``role`` in ``organisation_id``, valid from now (database clock).
 
     Raises:
-        TokenError: an id is not a pseudonymous opaque id, a case worker has no subject, or the
-            lifetime is not positive.
+        TokenError: an id is not a pseudonymous opaque id, the organisation is not registered
+            and active, a case worker has no subject, or the lifetime is not positive.
     """
     if not _OPAQUE.match(organisation_id):
         raise TokenError("--organisation must be an opaque id such as org-nl-ips-1")
+    if await inactive_or_unknown(conn, [organisation_id]):
+        raise TokenError(
+            f"--organisation {organisation_id} is not a registered organisation"
+            " (see pathways admin org list; add it with pathways admin org add)"
+        )
     if subject_id is not None and not _OPAQUE.match(subject_id):
         raise TokenError("--subject must be an opaque id such as cw-0001")
     if role is Role.CASEWORKER and not subject_id:
@@ -111,13 +117,15 @@ async def list_tokens(conn: Connection) -> list[TokenInfo]:
 
 
 async def authenticate(conn: Connection, token: str, *, now: datetime) -> Principal | None:
-    """The principal of a valid token; None when unknown, expired or revoked."""
+    """The principal of a valid token; None when unknown, expired, revoked, or when its
+    organisation was removed from the registry (removing an organisation ends its access)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = await conn.fetchrow(
         """
-        SELECT token_id, role, organisation_id, subject_id FROM api.tokens
-        WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
+        SELECT t.token_id, t.role, t.organisation_id, t.subject_id FROM api.tokens t
+        JOIN api.organisations o ON o.org_id = t.organisation_id AND o.active
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
         """,
         token_hash(token),
         now,

@@ -125,7 +125,7 @@ def provenance_for(
 
 def audit_event_for(entry: AccessRecord) -> dict[str, Any]:
     """One access-log entry as a FHIR AuditEvent (IHE BALP read/query pattern)."""
-    action = {"read": "R", "query": "E", "export": "R"}.get(entry.action, "R")
+    action = {"read": "R", "query": "E", "export": "R", "write": "U"}.get(entry.action, "R")
     entities: list[dict[str, Any]] = []
     for pathway_id in [entry.pathway_id, *entry.pathway_ids]:
         if pathway_id:
@@ -138,6 +138,20 @@ def audit_event_for(entry: AccessRecord) -> dict[str, Any]:
                     },
                 }
             )
+    # An attempt without a valid token (401) has no known principal: the agent says so.
+    unknown = {"display": "unknown (no valid token)"}
+    agents: list[dict[str, Any]] = [
+        {
+            "who": unknown if entry.subject_id is None else _ident(ACTOR_SYSTEM, entry.subject_id),
+            "role": [{"text": entry.role or "unknown"}],
+            "requestor": True,
+            **({"altId": entry.principal_id} if entry.principal_id else {}),
+        }
+    ]
+    if entry.organisation_id is not None:
+        agents.append({"who": _ident(ORG_SYSTEM, entry.organisation_id), "requestor": False})
+    purpose = [{"coding": [{"system": PURPOSE_SYSTEM, "code": entry.purpose}]}]
+    status = "" if entry.status is None else f" ({entry.status} {entry.reason or ''})".rstrip()
     return {
         "resourceType": "AuditEvent",
         "id": _id("audit", str(entry.entry_id)),
@@ -149,17 +163,9 @@ def audit_event_for(entry: AccessRecord) -> dict[str, Any]:
         "action": action,
         "recorded": _time(entry.recorded_at),
         "outcome": "0" if entry.outcome == "allowed" else "4",
-        "outcomeDesc": f"{entry.outcome}: {entry.resource}",
-        "purposeOfEvent": [{"coding": [{"system": PURPOSE_SYSTEM, "code": entry.purpose}]}],
-        "agent": [
-            {
-                "who": _ident(ACTOR_SYSTEM, entry.subject_id),
-                "role": [{"text": entry.role}],
-                "requestor": True,
-                "altId": entry.principal_id,
-            },
-            {"who": _ident(ORG_SYSTEM, entry.organisation_id), "requestor": False},
-        ],
+        "outcomeDesc": f"{entry.outcome}: {entry.resource}{status}",
+        **({"purposeOfEvent": purpose} if entry.purpose else {}),
+        "agent": agents,
         "source": {"observer": {"display": "pathways api"}, "site": "pathways"},
         "entity": entities,
     }

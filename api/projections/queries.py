@@ -52,26 +52,33 @@ _CASELOAD_COLUMNS = """
     overdue, at_risk, version, unresolved_declines
 """
 
-# Keyset pagination on (coordinator_id, pathway_id): caseload_coordinator_idx serves it.
+# A case worker is a worker id *within* an organisation: the same id in another organisation is
+# another person, who must see none of these rows. So every caseload query matches both.
+# Keyset pagination on (coordinator_id, pathway_id): caseload_coordinator_idx serves it, the
+# organisation is a filter on the few rows of one worker id.
 _CASELOAD_SQL = f"""
     SELECT {_CASELOAD_COLUMNS}
     FROM projections.caseload
-    WHERE coordinator_id = $1 AND ($2::text IS NULL OR pathway_id > $2::text)
+    WHERE coordinator_id = $1 AND coordinator_org = $4
+      AND ($2::text IS NULL OR pathway_id > $2::text)
     ORDER BY pathway_id
     LIMIT $3
 """  # noqa: S608 - the column list is a constant; values are parameters
 
+# The deadlines table carries the worker id only; the caseload row says which organisation
+# coordinates the pathway.
 _SOON_SQL = """
-    SELECT pathway_id, kind, subject, due_at, escalation_level
-    FROM projections.deadlines
-    WHERE coordinator_id = $1 AND due_at <= $2
-    ORDER BY due_at, pathway_id, kind, subject
+    SELECT d.pathway_id, d.kind, d.subject, d.due_at, d.escalation_level
+    FROM projections.deadlines d
+    JOIN projections.caseload c ON c.pathway_id = d.pathway_id AND c.coordinator_org = $3
+    WHERE d.coordinator_id = $1 AND d.due_at <= $2
+    ORDER BY d.due_at, d.pathway_id, d.kind, d.subject
 """
 
 _AT_RISK_SQL = f"""
     SELECT {_CASELOAD_COLUMNS}
     FROM projections.caseload
-    WHERE coordinator_id = $1 AND status IN ('active', 'paused')
+    WHERE coordinator_id = $1 AND coordinator_org = $3 AND status IN ('active', 'paused')
       AND (at_risk OR pathway_id = ANY ($2::text[]))
     ORDER BY pathway_id
 """  # noqa: S608 - the column list is a constant; values are parameters
@@ -193,17 +200,23 @@ def _caseload_row(row: asyncpg.Record) -> CaseloadRow:
 
 
 async def caseload(
-    conn: Connection, *, coordinator_id: str, limit: int = 100, after: str | None = None
+    conn: Connection,
+    *,
+    coordinator_id: str,
+    coordinator_org: str,
+    limit: int = 100,
+    after: str | None = None,
 ) -> list[CaseloadRow]:
     """One page of a coordinator's caseload, in pathway id order.
 
     Args:
         conn: a connection (or pool-lent connection) to the projections' database.
         coordinator_id: the pseudonymous id of the coordinating case worker.
+        coordinator_org: the case worker's organisation (the same id elsewhere sees nothing).
         limit: rows per page (1..1000).
         after: the ``cursor`` of the last row of the previous page.
     """
-    rows = await conn.fetch(_CASELOAD_SQL, coordinator_id, after, _page(limit))
+    rows = await conn.fetch(_CASELOAD_SQL, coordinator_id, after, _page(limit), coordinator_org)
     return [_caseload_row(row) for row in rows]
 
 
@@ -211,6 +224,7 @@ async def at_risk(
     conn: Connection,
     *,
     coordinator_id: str,
+    coordinator_org: str,
     now: datetime,
     horizon: timedelta = timedelta(days=7),
 ) -> list[AtRiskRow]:
@@ -219,8 +233,9 @@ async def at_risk(
     A pathway is listed when a support gap is open, a recorded miss still awaits its step, a
     declined or failed handover awaits resolution, or any clock runs out at or before
     ``now + horizon`` (including clocks already past ``now`` whose miss is not yet recorded).
+    Only pathways that ``coordinator_id`` coordinates *for* ``coordinator_org`` are listed.
     """
-    soon = await conn.fetch(_SOON_SQL, coordinator_id, now + horizon)
+    soon = await conn.fetch(_SOON_SQL, coordinator_id, now + horizon, coordinator_org)
     by_pathway: dict[str, list[DeadlineItem]] = {}
     for d in soon:
         by_pathway.setdefault(d["pathway_id"], []).append(
@@ -232,7 +247,7 @@ async def at_risk(
                 overdue=d["due_at"] <= now,
             )
         )
-    rows = await conn.fetch(_AT_RISK_SQL, coordinator_id, list(by_pathway))
+    rows = await conn.fetch(_AT_RISK_SQL, coordinator_id, list(by_pathway), coordinator_org)
     return [_at_risk_row(row, by_pathway.get(row["pathway_id"], [])) for row in rows]
 
 

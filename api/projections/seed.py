@@ -30,6 +30,11 @@ class SeedSummary(BaseModel, frozen=True):
     example_organisation: str
 
 
+# Every synthetic coordinator works for this one organisation (the caseload is per worker id and
+# organisation, so the benchmark's case-worker tokens name it).
+COORDINATOR_ORG = "org-bench-cw"
+
+
 def coordinator_id(n: int) -> str:
     """The pseudonymous id of synthetic coordinator ``n``."""
     return f"cw-bench-{n:05d}"
@@ -52,7 +57,7 @@ def _pathway_rows(i: int, coordinators: int, organisations: int, now: datetime) 
     status = "requested" if i % 3 else "completed"
     return {
         CASELOAD.name: (
-            pathway, coordinator, hospital, "dk", 1, "active",
+            pathway, coordinator, COORDINATOR_ORG, "dk", 1, "active",
             "municipal_support" if status == "completed" else "discharge_transition",
             hospital, org if status == "completed" else None, None, None,
             opened, requested, 1 if at_risk else 0, 0, due, "handover_acknowledge",

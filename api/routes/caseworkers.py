@@ -1,7 +1,9 @@
 """Coordinating case workers: caseload, at-risk list, one person's pathway, and every command.
 
-A case worker sees only the pathways they coordinate; any other pathway id answers 404, exactly
-as an unknown one does. The ``actor`` of every command is the caller's coordinator id.
+A case worker is a worker id within an organisation, and sees only the pathways they coordinate
+for that organisation; any other pathway id answers 404, exactly as an unknown one does (the same
+worker id in another organisation is another person). The ``actor`` of every command is the
+caller's coordinator id.
 """
 
 from __future__ import annotations
@@ -125,14 +127,23 @@ async def get_caseload(
 ) -> Response:
     """The pathways you coordinate."""
     return await listings.caseload(
-        access, coordinator_id=principal.subject_id, limit=limit, after=after
+        access,
+        coordinator_id=principal.subject_id,
+        coordinator_org=principal.organisation_id,
+        limit=limit,
+        after=after,
     )
 
 
 @router.get("/at-risk", response_model=AtRiskPage)
 async def get_at_risk(*, principal: CaseworkerPrincipal, access: Access) -> Response:
     """Who may drop out: open gaps, overdue steps, deadlines within 7 days."""
-    return await listings.at_risk(access, coordinator_id=principal.subject_id, now=utcnow())
+    return await listings.at_risk(
+        access,
+        coordinator_id=principal.subject_id,
+        coordinator_org=principal.organisation_id,
+        now=utcnow(),
+    )
 
 
 @router.get("/pathways/{pathway_id}", response_model=PathwayView)
@@ -155,16 +166,27 @@ async def get_timeline(
 
 @router.post("/pathways", status_code=201, response_model=OpenedPathway)
 async def open_new_pathway(body: OpenPathway, caseworker: CaseworkerCommands) -> JSONResponse:
-    """Open a pathway that you coordinate (``coordinator_id`` must be your own id)."""
+    """Open a pathway that you coordinate (``coordinator_id`` and ``coordinator_org`` must be
+    your own id and organisation)."""
     runtime = caseworker.runtime
+    caseworker.names_pathway(body.pathway_id)
+
+    # Checked on the request alone, before anything is looked up (the duplicate check below
+    # would tell whether a pathway id exists): 422, because the body contradicts the caller's
+    # token; 403 would say the role may not use the endpoint, which is not what went wrong.
+    if body.coordinator_id != caseworker.principal.subject_id:
+        raise UnprocessableError(
+            "coordinator_id: must be your own coordinator id", field="coordinator_id"
+        )
+    if body.coordinator_org != caseworker.principal.organisation_id:
+        raise UnprocessableError(
+            "coordinator_org: must be your own organisation", field="coordinator_org"
+        )
+    await caseworker.refuse_unregistered(body)
 
     request_id = update_id(caseworker.principal.key, caseworker.key)
 
     async def action(retried: bool) -> tuple[int, dict[str, Any]]:
-        if body.coordinator_id != caseworker.principal.subject_id:
-            raise UnprocessableError(
-                "coordinator_id: must be your own coordinator id", field="coordinator_id"
-            )
         try:
             load_template(body.template_id, body.template_version)
         except DomainError as exc:

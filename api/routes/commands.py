@@ -25,10 +25,13 @@ from api.deps import (
     Runtime,
     utcnow,
 )
+from api.errors import UnprocessableError
 from api.idempotency import idempotent, request_hash, update_id
+from api.organisations import inactive_or_unknown
 from api.pathways import as_json, command_result, precheck, send_command, visible_pathway
 from api.runtime import ApiRuntime
 from domain import Command
+from domain.ids import organisations_named
 
 Action = Callable[[bool], Awaitable[tuple[int, dict[str, Any]]]]
 """A keyed request's work; its argument says whether an earlier attempt may have done it."""
@@ -78,6 +81,8 @@ class Commands:
             status: the status of success.
         """
 
+        await self.refuse_unregistered(command)
+
         async def action(retried: bool) -> tuple[int, dict[str, Any]]:
             now = utcnow()
             loaded = await visible_pathway(
@@ -93,6 +98,29 @@ class Commands:
             return status, as_json(command_result(pathway_id, outcome))
 
         return await self.once(body, action)
+
+    def names_pathway(self, pathway_id: str) -> None:
+        """Record, for the access log, the pathway a request names in its body."""
+        self._request.state.access_pathway_id = pathway_id
+
+    async def refuse_unregistered(self, command: BaseModel) -> None:
+        """422 naming the first field whose organisation is not registered and active.
+
+        Checked before the pathway is looked at: the answer depends on the request alone, so it
+        says nothing about whether the pathway exists or whom it concerns.
+        """
+        named = organisations_named(command)
+        if not named:
+            return
+        async with self._db.use() as conn:
+            missing = set(await inactive_or_unknown(conn, [org for _, org in named]))
+        for field, org in named:
+            if org in missing:
+                raise UnprocessableError(
+                    f"{field}: {org} is not a registered organisation",
+                    code="unregistered_organisation",
+                    field=field,
+                )
 
     async def once(self, body: BaseModel | None, action: Action) -> JSONResponse:
         """Run ``action`` at most once per (caller, key); a retry gets the first response."""

@@ -47,7 +47,9 @@ import httpx
 from api.access_log import AccessEntry, append_access
 from api.auth.principals import Role
 from api.auth.tokens import issue_token
+from api.organisations import add_organisation
 from api.projections.seed import (
+    COORDINATOR_ORG,
     SeedSummary,
     coordinator_id,
     organisation_id,
@@ -175,7 +177,7 @@ async def _bench(settings: Settings, sizes: Sizes, *, say: Say) -> dict[str, Any
                 httpx.AsyncClient(base_url=base_url, timeout=60) as http,
             ):
                 caseworkers = [
-                    await _token(pool, Role.CASEWORKER, "org-bench-cw", coordinator_id(k))
+                    await _token(pool, Role.CASEWORKER, COORDINATOR_ORG, coordinator_id(k))
                     for k in range(min(PRINCIPALS, seeded.coordinators))
                 ]
                 agencies = [
@@ -217,6 +219,8 @@ async def _bench(settings: Settings, sizes: Sizes, *, say: Say) -> dict[str, Any
 
 async def _token(pool: asyncpg.Pool, role: Role, organisation: str, subject: str | None) -> str:
     async with pool.acquire() as conn:
+        # The benchmark's synthetic organisations are registered as it names them.
+        await add_organisation(conn, org_id=organisation, display_name="benchmark organisation")
         issued = await issue_token(
             conn,
             role=role,
@@ -272,7 +276,11 @@ async def _parts(pool: asyncpg.Pool, seeded: SeedSummary, requests: int) -> list
         "caseload_query": (
             "SQL projections.caseload page",
             lambda conn, k: _count(
-                queries.caseload(conn, coordinator_id=coordinator_id(k % seeded.coordinators))
+                queries.caseload(
+                    conn,
+                    coordinator_id=coordinator_id(k % seeded.coordinators),
+                    coordinator_org=COORDINATOR_ORG,
+                )
             ),
         ),
         "inbox_query": (

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.auth.principals import Role
 from api.auth.tokens import issue_token
+from api.organisations import add_organisation
 from api.projections.runner import catch_up
 from api.runtime import ApiRuntime
 from eventstore import create_pool
@@ -26,6 +27,9 @@ from workers.worker import build_worker, prepare_database
 HOSPITAL, MUNICIPALITY, IPS = "org-nl-hospital-1", "org-nl-municipality-1", "org-nl-ips-1"
 OTHER = "org-nl-municipality-2"  # a party to none of them
 CW = "cw-0001"
+# Organisations outside every template (the auditors' and the operators'), registered with the
+# seeded ones above.
+INSPECTORATE, OPERATOR = "org-inspectorate", "org-operator"
 
 
 @pytest.fixture
@@ -33,6 +37,9 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A migrated pool (event store, delivery, API and projection tables) on a fresh database."""
     pool = await create_pool(database_url)
     await prepare_database(pool)
+    async with pool.acquire() as conn:
+        for org in (INSPECTORATE, OPERATOR):
+            await add_organisation(conn, org_id=org, display_name=org)
     yield pool
     await pool.close()
 
@@ -139,8 +146,8 @@ async def parties(http: httpx.AsyncClient, make_token: TokenFactory) -> Parties:
         municipality=Caller(http, await make_token("agency", MUNICIPALITY, "intake-1")),
         ips=Caller(http, await make_token("agency", IPS, "es-1")),
         stranger=Caller(http, await make_token("agency", OTHER)),
-        auditor=Caller(http, await make_token("auditor", "org-inspectorate", "aud-1")),
-        admin=Caller(http, await make_token("admin", "org-operator", "ops-1")),
+        auditor=Caller(http, await make_token("auditor", INSPECTORATE, "aud-1")),
+        admin=Caller(http, await make_token("admin", OPERATOR, "ops-1")),
     )
 
 

@@ -1,20 +1,23 @@
-"""Every read of a person's data through the API is in the access log once, as what it was.
+"""Every attempt on a person's data through the API is in the access log once, as what it was.
 
-An httpx response hook records every GET the test makes. A GET reads a person's data when its
-route answers with pathways or with what happened in them: a pathway view, timeline, history,
-state, export, and the lists that name pathways (caseload, at-risk, inbox, the access log itself,
-whose entries name the pathways read). Such a read is logged whether it was allowed or refused
-(404 for a pathway the caller may not see). Requests that never reach data are not reads: no
-token (401), the wrong role (403), a malformed id or purpose (422), and ``/audit/verify``,
-``/health`` and ``/ready``, which report on the stores without naming anyone. Commands (POST)
-are writes, recorded in the event store with their actor.
+An httpx response hook records every request the test makes. A request is an attempt on a
+person's data when its route answers with pathways or with what happened in them (a pathway view,
+timeline, history, state, export, and the lists that name pathways: caseload, at-risk, inbox, the
+access log itself), or changes a pathway (every POST: commands and openings). Such a request is
+logged whatever its outcome: allowed, or refused with 401 (no valid token: the principal is
+unknown and recorded as such), 403 (the wrong role), 404 (a pathway the caller may not see) or 422
+(a malformed id, purpose or body), with the HTTP status and the error code answered. Only
+``/audit/verify``, ``/health`` and ``/ready``, which report on the stores without naming anyone,
+are not attempts on a person's data.
 
-The access log is then compared, entry by entry and in chain order, with the reads recorded:
-principal, role, organisation, subject, purpose, action, route, pathway(s) and outcome.
+The access log is then compared, entry by entry and in chain order, with the requests recorded:
+principal, role, organisation, subject, purpose, action, route, pathway(s), outcome, status and
+reason.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +27,14 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from api.access_log import DEFAULT_PURPOSE, AccessEntry, read_access_log, verify_access_log
+from api.access_log import (
+    DEFAULT_PURPOSE,
+    AccessEntry,
+    Purpose,
+    allowed_purposes,
+    read_access_log,
+    verify_access_log,
+)
 from api.auth.principals import Role
 from api.auth.tokens import token_hash
 from tests.api.conftest import (
@@ -38,6 +48,7 @@ from tests.api.conftest import (
     opening,
     project,
 )
+from workflows.inputs import PATHWAY_ID_PATTERN
 
 P, P2 = "p-alog-0001", "p-alog-0002"
 UNKNOWN = "p-alog-unknown"
@@ -59,25 +70,26 @@ ENTRY_FIELDS = set(AccessEntry.model_fields)  # what was read, by whom, why; not
 
 @dataclass
 class ReadRecorder:
-    """An httpx response hook keeping every GET with its response, in the order made."""
+    """An httpx response hook keeping every request with its response, in the order made."""
 
     app: FastAPI
     gets: list[httpx.Response] = field(default_factory=list)
 
     async def __call__(self, response: httpx.Response) -> None:
-        if response.request.method == "GET":
-            await response.aread()
-            self.gets.append(response)
+        await response.aread()
+        self.gets.append(response)
 
     def route_of(self, response: httpx.Response) -> tuple[str, dict[str, str]]:
         """The route template (from the app's OpenAPI paths) and its path parameters."""
-        path = response.request.url.path
-        for template in get_routes(self.app):
+        path, method = response.request.url.path, response.request.method.lower()
+        for template, operations in self.app.openapi()["paths"].items():
+            if method not in operations:
+                continue
             pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
             match = re.fullmatch(pattern, path)
             if match is not None:
                 return template, match.groupdict()
-        raise AssertionError(f"no GET route serves {path}")
+        raise AssertionError(f"no {method} route serves {path}")
 
 
 def get_routes(app: FastAPI) -> set[str]:
@@ -110,36 +122,56 @@ def _mentioned(response: httpx.Response) -> set[str]:
     return ids
 
 
+def _reason(response: httpx.Response) -> str | None:
+    return None if response.status_code < 400 else response.json()["error"]["code"]
+
+
+def _purpose(response: httpx.Response, role: str) -> str | None:
+    declared = response.request.headers.get("X-Purpose-Of-Use")
+    if declared is None:
+        return DEFAULT_PURPOSE[Role(role)].value
+    # A purpose the role may not declare is logged as unknown, not as what was claimed.
+    return declared if Purpose(declared) in allowed_purposes(Role(role)) else None
+
+
 async def expected_entries(recorder: ReadRecorder, pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    """The access-log entry each recorded read must have written, in the order read."""
+    """The access-log entry each recorded attempt must have written, in the order made."""
     expected: list[dict[str, Any]] = []
     for response in recorder.gets:
         route, params = recorder.route_of(response)
-        if route in NOT_PERSON_DATA or response.status_code in {401, 403, 422}:
+        method, status = response.request.method, response.status_code
+        if route in NOT_PERSON_DATA:
             continue
-        assert route in SINGLE_PATHWAY_READS or route in LIST_READS, f"unclassified GET {route}"
-        principal = await _principal(pool, response.request)
-        purpose = response.request.headers.get(
-            "X-Purpose-Of-Use", DEFAULT_PURPOSE[Role(principal["role"])].value
-        )
-        entry: dict[str, Any] = {**principal, "purpose": purpose, "resource": f"GET {route}"}
-        if route in SINGLE_PATHWAY_READS:
-            assert response.status_code in {200, 404}, response.text
-            entry |= {
-                "action": SINGLE_PATHWAY_READS[route],
-                "pathway_id": params["pathway_id"],
-                "pathway_ids": [],
-                "outcome": "allowed" if response.status_code == 200 else "denied",
-            }
+        assert route in SINGLE_PATHWAY_READS or route in LIST_READS or method == "POST", route
+        entry: dict[str, Any] = {
+            "principal_id": None,
+            "role": None,
+            "organisation_id": None,
+            "subject_id": None,
+            "purpose": None,
+            "resource": f"{method} {route}",
+            "outcome": "allowed" if status < 400 else "denied",
+            "status": status,
+            "reason": _reason(response),
+            "pathway_id": params.get("pathway_id"),
+            "pathway_ids": [],
+        }
+        if status != 401:
+            entry |= await _principal(pool, response.request)
+            entry["purpose"] = _purpose(response, entry["role"])
+        if entry["pathway_id"] and not re.fullmatch(PATHWAY_ID_PATTERN, entry["pathway_id"]):
+            entry["pathway_id"] = None  # a malformed id is never stored
+        if method == "POST":
+            entry["action"] = "write"
+            if route == "/caseworker/pathways" and status < 400:
+                entry["pathway_id"] = json.loads(response.request.content)["pathway_id"]
+        elif route in SINGLE_PATHWAY_READS:
+            entry["action"] = SINGLE_PATHWAY_READS[route]
         else:
-            assert response.status_code == 200, response.text
             about = response.request.url.params.get("pathway_id")
-            entry |= {
-                "action": "query",
-                "pathway_id": about,
-                "pathway_ids": sorted(_mentioned(response) - {about}),
-                "outcome": "allowed",
-            }
+            entry |= {"action": "query", "pathway_id": about}
+            if status == 200:
+                entry["pathway_ids"] = sorted(_mentioned(response) - {about})
         expected.append(entry)
     return expected
 
@@ -219,7 +251,17 @@ async def test_every_read_through_the_api_has_exactly_one_access_log_entry(
     assert await read(stranger, f"/agency/pathways/{P}") == 404
     assert await read(stranger, f"/agency/pathways/{UNKNOWN}") == 404
 
-    # Requests that never reach a person's data.
+    # Refused attempts: no valid token, the wrong role, a malformed id, purpose or body.
+    assert await read(anonymous, f"/caseworker/pathways/{P}") == 401
+    assert (
+        await anonymous.post(f"/caseworker/pathways/{P}/commands", command("PausePathway"))
+    ).status_code == 401
+    assert (
+        await auditor.post(f"/caseworker/pathways/{P}/commands", command("RecordDischarge"))
+    ).status_code == 403
+    assert (
+        await coordinator.post(f"/caseworker/pathways/{P}/commands", {"type": "NoSuchCommand"})
+    ).status_code == 422
     assert await read(anonymous, "/caseworker/caseload") == 401
     assert await read(municipality, "/caseworker/caseload") == 403
     assert await read(auditor, f"/agency/pathways/{P}") == 403
@@ -235,6 +277,10 @@ async def test_every_read_through_the_api_has_exactly_one_access_log_entry(
     assert await read(coordinator, f"/caseworker/pathways/{P}/timeline", purpose="ETREAT") == 200
     assert await read(other_coordinator, f"/caseworker/pathways/{P}") == 404
     assert await read(other_coordinator, "/caseworker/caseload") == 200
+    denied = await other_coordinator.post(
+        f"/caseworker/pathways/{P}/commands", command("RecordDischarge")
+    )
+    assert denied.status_code == 404
 
     # The auditor: history, a past state, the FHIR export, verification.
     assert await read(auditor, f"/audit/pathways/{P}/history") == 200
@@ -246,7 +292,7 @@ async def test_every_read_through_the_api_has_exactly_one_access_log_entry(
 
     # The table holds exactly the reads recorded so far, one entry each, in the order made.
     reads_so_far = await expected_entries(recorder, pool)
-    assert len(reads_so_far) == 15
+    assert len(reads_so_far) == 33
     assert await logged_entries(pool) == reads_so_far
 
     # The auditor's access-log endpoint serves the same entries, and logs its own reads: the
@@ -264,7 +310,7 @@ async def test_every_read_through_the_api_has_exactly_one_access_log_entry(
     ]
 
     every_read = await expected_entries(recorder, pool)
-    assert len(every_read) == 17
+    assert len(every_read) == 35
     assert every_read[-2]["pathway_ids"] == sorted([P, P2, UNKNOWN])
     assert await logged_entries(pool) == every_read
     for pathway_id in (P, P2, UNKNOWN):
@@ -275,10 +321,22 @@ async def test_every_read_through_the_api_has_exactly_one_access_log_entry(
     # Every read and refusal is there; nothing else is, and the chain verifies.
     exercised = {recorder.route_of(response)[0] for response in recorder.gets}
     assert set(SINGLE_PATHWAY_READS) | LIST_READS <= exercised
-    outcomes = {(e["resource"], e["outcome"]) for e in every_read}
-    assert ("GET /agency/pathways/{pathway_id}", "denied") in outcomes
-    assert ("GET /caseworker/pathways/{pathway_id}", "denied") in outcomes
-    assert ("GET /audit/pathways/{pathway_id}/export", "allowed") in outcomes
+    outcomes = {(e["resource"], e["outcome"], e["status"]) for e in every_read}
+    assert ("GET /agency/pathways/{pathway_id}", "denied", 404) in outcomes
+    assert ("GET /caseworker/pathways/{pathway_id}", "denied", 404) in outcomes
+    assert ("GET /caseworker/pathways/{pathway_id}", "denied", 401) in outcomes
+    assert ("GET /audit/pathways/{pathway_id}/export", "allowed", 200) in outcomes
+    commands = "POST /caseworker/pathways/{pathway_id}/commands"
+    assert {(e["status"], e["reason"]) for e in every_read if e["resource"] == commands} == {
+        (200, None),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+        (404, "not_found"),
+        (422, "validation_error"),
+    }
+    unknown_caller = next(e for e in every_read if e["status"] == 401)
+    assert unknown_caller["principal_id"] is None
+    assert unknown_caller["pathway_id"] == P
     assert "ETREAT" in {e["purpose"] for e in every_read}
     async with pool.acquire() as conn:
         report = await verify_access_log(conn)

@@ -97,12 +97,26 @@ async def test_live_projections_equal_a_rebuild_and_answer_what_the_routes_imply
     dk, orgs = routes["dk"], routes["dk"].orgs
     dk_version = await running_worker.stream_version(stream_id(dk.pathway_id))
     async with pool.acquire() as conn:
-        # The caseload: every pathway of the coordinator, one row each, paged in id order.
-        page = await queries.caseload(conn, coordinator_id=COORDINATOR, limit=5)
-        rest = await queries.caseload(conn, coordinator_id=COORDINATOR, after=page[-1].cursor)
-        rows = {r.pathway_id: r for r in (*page, *rest)}
-        assert len(rows) == 9
-        dk_row = rows[dk.pathway_id]
+        # The caseload: every pathway the coordinator coordinates for their organisation, one
+        # row each, paged in id order. COORDINATOR is a worker id in each template's first
+        # municipality: nine pathways, but in seven organisations, so seven caseloads.
+        caseloads = {}
+        for org in {r.orgs.municipality for r in (*routes.values(), fast)}:
+            page = await queries.caseload(
+                conn, coordinator_id=COORDINATOR, coordinator_org=org, limit=2
+            )
+            rest = await queries.caseload(
+                conn, coordinator_id=COORDINATOR, coordinator_org=org, after=page[-1].cursor
+            )
+            caseloads[org] = [r.pathway_id for r in (*page, *rest)]
+        assert sorted(caseloads[fast.orgs.municipality]) == sorted(
+            r.pathway_id for r in (fast, redirected, escalated)
+        )
+        assert caseloads[orgs.municipality] == [dk.pathway_id]
+        assert sum(len(ids) for ids in caseloads.values()) == 9
+        (dk_row,) = await queries.caseload(
+            conn, coordinator_id=COORDINATOR, coordinator_org=orgs.municipality
+        )
         assert dk_row.responsible == {
             "clinical": orgs.hospital,
             "social": orgs.municipality,
@@ -110,7 +124,19 @@ async def test_live_projections_equal_a_rebuild_and_answer_what_the_routes_imply
         }
         assert (dk_row.status, dk_row.stage, dk_row.version) == ("active", "in_work", dk_version)
         assert dk_row.open_gaps == 0
-        assert await queries.caseload(conn, coordinator_id="cw-nobody") == []
+        assert (
+            await queries.caseload(
+                conn, coordinator_id="cw-nobody", coordinator_org=orgs.municipality
+            )
+            == []
+        )
+        # The same worker id in an organisation that coordinates nothing sees nothing.
+        assert (
+            await queries.caseload(
+                conn, coordinator_id=COORDINATOR, coordinator_org=orgs.other_municipality
+            )
+            == []
+        )
         assert await queries.coordinator_of(conn, pathway_id=dk.pathway_id) == COORDINATOR
         assert await queries.coordinator_of(conn, pathway_id="p-unknown") is None
 
@@ -139,19 +165,37 @@ async def test_live_projections_equal_a_rebuild_and_answer_what_the_routes_imply
         assert declined.redirected_to == "h-social-2"
 
         # At risk: the unacknowledged handover was missed twice and is still overdue.
-        risky = await queries.at_risk(conn, coordinator_id=COORDINATOR, now=datetime.now(UTC))
+        risky = await queries.at_risk(
+            conn,
+            coordinator_id=COORDINATOR,
+            coordinator_org=escalated.orgs.municipality,
+            now=datetime.now(UTC),
+        )
         escalated_row = next(r for r in risky if r.pathway_id == escalated.pathway_id)
         assert "overdue_step" in escalated_row.reasons
         assert {"handover_acknowledge:h-1", "handover_accept:h-1"} <= set(escalated_row.overdue)
-        dk_soon = next(r for r in risky if r.pathway_id == dk.pathway_id)
+        assert dk.pathway_id not in {r.pathway_id for r in risky}  # another organisation's
+        (dk_soon,) = await queries.at_risk(
+            conn,
+            coordinator_id=COORDINATOR,
+            coordinator_org=orgs.municipality,
+            now=datetime.now(UTC),
+        )
         assert dk_soon.reasons == ["deadline_soon"]  # its 7-day discharge follow-up is due
         calm = await queries.at_risk(
-            conn, coordinator_id=COORDINATOR, now=datetime.now(UTC), horizon=timedelta(hours=1)
+            conn,
+            coordinator_id=COORDINATOR,
+            coordinator_org=orgs.municipality,
+            now=datetime.now(UTC),
+            horizon=timedelta(hours=1),
         )
         assert dk.pathway_id not in {r.pathway_id for r in calm}
         # A month ahead, the Danish clocks (IPS follow-along, discharge follow-up) are due.
         ahead = await queries.at_risk(
-            conn, coordinator_id=COORDINATOR, now=datetime.now(UTC) + timedelta(days=31)
+            conn,
+            coordinator_id=COORDINATOR,
+            coordinator_org=orgs.municipality,
+            now=datetime.now(UTC) + timedelta(days=31),
         )
         dk_ahead = next(r for r in ahead if r.pathway_id == dk.pathway_id)
         assert "deadline_passed" in dk_ahead.reasons
@@ -236,5 +280,7 @@ async def test_redelivered_events_change_nothing(
     assert await catch_up(pool) == len(events)
     async with pool.acquire() as conn:
         assert await queries.snapshot(conn) == before
-        (row,) = await queries.caseload(conn, coordinator_id=COORDINATOR)
+        (row,) = await queries.caseload(
+            conn, coordinator_id=COORDINATOR, coordinator_org=route.orgs.municipality
+        )
     assert row.version == len(events)

@@ -1,10 +1,12 @@
-"""Who among a pathway's agencies may read it: parties now, with sharing covered."""
+"""Who among a pathway's agencies may read it: parties now, with sharing covered; and which case
+worker: the coordinator's worker id in the coordinator's organisation, never the id alone."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from api.auth.policy import agency_may_see, is_party
+from api.auth.policy import agency_may_see, caseworker_may_see, is_party, may_read_pathway
+from api.auth.principals import Principal, Role
 from domain.commands import (
     AcceptHandover,
     AcknowledgeHandover,
@@ -100,3 +102,16 @@ def test_a_completed_handover_leaves_the_receiver_in_charge_and_nobody_else() ->
     # The receiver now holds the track: its own care relationship.
     assert agency_may_see(h.state, MUNICIPALITY, h.now)
     assert not agency_may_see(h.state, "org-unrelated", h.now)
+
+
+def test_a_case_worker_reads_only_as_the_coordinator_of_the_coordinators_organisation() -> None:
+    h = _pathway()  # coordinated by cw-1 of org-coord
+    assert caseworker_may_see(h.state, "cw-1", "org-coord")
+    # The same worker id in another organisation is another person.
+    assert not caseworker_may_see(h.state, "cw-1", MUNICIPALITY)
+    assert not caseworker_may_see(h.state, "cw-2", "org-coord")
+    for org, allowed in (("org-coord", True), (MUNICIPALITY, False)):
+        principal = Principal(
+            token_id="tok-1", role=Role.CASEWORKER, organisation_id=org, subject_id="cw-1"
+        )
+        assert may_read_pathway(principal, h.state, h.now) is allowed
