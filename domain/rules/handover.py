@@ -23,6 +23,7 @@ from domain.commands import (
     WithdrawHandover,
 )
 from domain.consent import Purpose
+from domain.employment import EmploymentPhase
 from domain.errors import (
     ConsentRequiredError,
     DuplicateEntityError,
@@ -65,7 +66,7 @@ from domain.handover import (
 from domain.rules.context import Applier, Context, Decider, replace_item
 from domain.rules.guards import require_handover, require_handover_status, require_live
 from domain.state import PathwayState
-from domain.tracks import Responsibility, TrackStatus
+from domain.tracks import Responsibility, Track, TrackStatus
 
 # --- decide -------------------------------------------------------------------------------------
 
@@ -331,8 +332,17 @@ def _withdraw(state: PathwayState, command: WithdrawHandover, ctx: Context) -> l
     track = handover.responsibility.track
     if track is not None:
         current = state.track(track)
-        if current.status is TrackStatus.ACTIVE and not current.service_active:
-            # The track only existed to carry this handover; the person said no to it.
+        employment_under_way = (
+            track is Track.EMPLOYMENT and state.employment.phase is not EmploymentPhase.NOT_STARTED
+        )
+        if (
+            current.status is TrackStatus.ACTIVE
+            and not current.service_active
+            and not employment_under_way
+        ):
+            # The track only existed to carry this handover; the person said no to it. Not when
+            # the person is enrolled or in work on it: withdrawing a handover never ends IPS or
+            # follow-along support (invariant 4).
             events.append(
                 TrackEnded(**ctx.stamp(), track=track, reason_code="handover_withdrawn_by_person")
             )

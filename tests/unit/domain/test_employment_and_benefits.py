@@ -155,3 +155,27 @@ def test_a_job_start_records_the_offer_as_accepted() -> None:
     job = only([e for e in h.events if isinstance(e, JobStarted)], JobStarted)
     assert job.offer_id is not None
     assert h.state.employment.offers[job.offer_id].accepted
+
+
+def test_withdrawing_an_employment_handover_never_ends_a_job_or_its_follow_along() -> None:
+    from domain.commands import EnrolInIps, RequestHandover, StartJob, WithdrawHandover
+    from domain.tracks import Responsibility
+
+    h = Harness("fast")
+    h.open(clinical="org-a")
+    h.do(
+        RequestHandover(
+            actor="cw-1",
+            handover_id="h-1",
+            responsibility=Responsibility.EMPLOYMENT,
+            from_org="org-a",
+            to_org="org-b",
+        )
+    )
+    h.do(EnrolInIps(actor="es", ips_org="org-a", specialist_id="es"))
+    h.do(StartJob(actor="es", employer_id="emp-1", hours_per_week=12))
+
+    events = h.do(WithdrawHandover(actor="person", handover_id="h-1"))
+
+    assert [type(e).__name__ for e in events] == ["HandoverWithdrawn"]
+    assert h.state.employment.follow_along_active
