@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import structlog
 from fastapi import FastAPI
 
+from api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from api.errors import install_error_handlers
 from api.routes import agencies, auditors, caseworkers, health
 from api.runtime import ApiRuntime
@@ -31,6 +32,7 @@ def create_app(
     *,
     runtime: ApiRuntime | None = None,
     run_projections: bool = True,
+    max_body_bytes: int | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -38,6 +40,8 @@ def create_app(
         settings: used to open PostgreSQL and Temporal when no ``runtime`` is given.
         runtime: ready collaborators (tests); the caller owns and closes them.
         run_projections: keep the projections up to date in the background.
+        max_body_bytes: the request-size limit; default ``settings.api_max_body_bytes``, or
+            64 KiB without settings.
     """
 
     @contextlib.asynccontextmanager
@@ -64,6 +68,9 @@ def create_app(
     # A runtime handed in is usable at once, also by transports that skip the lifespan.
     app.state.runtime = runtime
     install_error_handlers(app)
+    if max_body_bytes is None:
+        max_body_bytes = settings.api_max_body_bytes if settings else DEFAULT_MAX_BODY_BYTES
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.include_router(health.router)
     app.include_router(agencies.router)
     app.include_router(caseworkers.router)

@@ -96,6 +96,13 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
     assert (
         await pathways(database_url, tmp_path, "audit", "replay", "p-cli-0001", "--at", "yesterday")
     ).returncode == 2
+    far = await pathways(
+        database_url, tmp_path, "audit", "replay", "p-cli-0001", "--at", "9999-12-31T23:59:59-12:00"
+    )
+    assert far.returncode == 2
+    assert far.stderr.strip().splitlines() == [
+        "pathways: --at: must be between 1900-01-01 and 2200-01-01 (UTC)"
+    ]
 
     export = await pathways(database_url, tmp_path, "audit", "export", "p-cli-0001")
     assert export.returncode == 0, export.stderr
