@@ -31,6 +31,7 @@ from domain.employment import ContactParty
 from domain.gaps import BridgeRole
 from domain.handover import DeclineReason, fhir_task_status
 from domain.ids import ConsentId, GapId, HandoverId, OrgId, WorkerId
+from domain.text import Code, OptionalFreeText
 from domain.tracks import Responsibility
 from workflows.inputs import PATHWAY_ID_PATTERN
 
@@ -85,7 +86,7 @@ class RequestHandoverBody(_Body):
     responsibility: Responsibility
     to_org: OrgId
     to_worker: WorkerId | None = None
-    route_id: Annotated[str, Field(max_length=128)] | None = None
+    route_id: Code | None = None
     consent_id: ConsentId | None = None
 
 
@@ -93,7 +94,7 @@ class DeclineBody(_Body):
     """Decline with a reason code (and, optionally, a short text: personal, encrypted)."""
 
     reason_code: DeclineReason
-    reason_text: Annotated[str, Field(max_length=2000)] | None = None
+    reason_text: OptionalFreeText = None
 
 
 class FirstContactBody(_Body):
@@ -105,7 +106,7 @@ class FirstContactBody(_Body):
 class OutreachBody(_Body):
     """An attempt to reach the person."""
 
-    channel: Annotated[str, Field(min_length=1, max_length=64)]
+    channel: Code
 
 
 class FollowAlongContact(_Body):
