@@ -78,6 +78,21 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
     )
     assert bad.returncode == 2
     assert "--subject is required" in bad.stderr
+    endless = await pathways(
+        database_url,
+        tmp_path,
+        "admin",
+        "token",
+        "create",
+        "--role",
+        "auditor",
+        "--organisation",
+        "org-inspectorate",
+        "--expires-in",
+        "1e12",
+    )
+    assert endless.returncode == 2
+    assert "at most 3650 days" in endless.stderr
 
     listed = await pathways(database_url, tmp_path, "admin", "token", "list", "--json")
     assert [t["token_id"] for t in json.loads(listed.stdout)] == [issued["token_id"]]
