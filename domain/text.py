@@ -6,10 +6,11 @@ stay readable after erasure. *Free text* is whatever a person wrote; it is bound
 always marked personal, so the event store encrypts it under the person's key and erasure destroys
 it.
 
-No text may hold a control character other than tab and line breaks, nor a lone UTF-16 surrogate:
-PostgreSQL cannot store ``\\u0000`` in ``text`` or ``jsonb`` at all, a surrogate cannot be encoded
-as UTF-8, and the other controls are never typed by a person, only smuggled in. One such value,
-once accepted, would stop every projection that reads it.
+No text may hold a control character (C0 other than tab and line breaks, DEL, C1), nor a lone
+UTF-16 surrogate: PostgreSQL cannot store ``\\u0000`` in ``text`` or ``jsonb`` at all, a
+surrogate cannot be encoded as UTF-8, and the other controls are never typed by a person, only
+smuggled in. One such value, once accepted, would stop every projection that reads it. Free text
+that is only whitespace is refused too: an empty answer is a field left out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pydantic_core import PydanticCustomError
 
 from domain.personal import PERSONAL
 
-_UNSTORABLE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# C0 controls but tab, line feed and carriage return; DEL; the C1 controls; lone surrogates.
+_UNSTORABLE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 CODE_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 """Letters, digits and ``._:-``, starting with a letter or digit (no spaces: not a sentence)."""
@@ -51,6 +53,17 @@ def storable(value: str) -> str:
     return value
 
 
+def not_blank(value: str) -> str:
+    """Return ``value`` unless it is only whitespace (an empty answer is left out, not sent).
+
+    Raises:
+        PydanticCustomError: a ``ValueError``: the text is blank.
+    """
+    if not value.strip():
+        raise PydanticCustomError("blank_text", "must not be blank; leave the field out instead")
+    return value
+
+
 Code = Annotated[
     str,
     StringConstraints(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN),
@@ -61,6 +74,7 @@ FreeText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=FREE_TEXT_MAX_LENGTH),
     AfterValidator(storable),
+    AfterValidator(not_blank),
     PERSONAL,
 ]
 """A person's words, or words about them: bounded, storable, personal (encrypted, erasable)."""
@@ -70,6 +84,7 @@ OptionalFreeText = Annotated[
         str,
         StringConstraints(min_length=1, max_length=FREE_TEXT_MAX_LENGTH),
         AfterValidator(storable),
+        AfterValidator(not_blank),
     ]
     | None,
     PERSONAL,
@@ -80,6 +95,7 @@ ReferenceText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=REFERENCE_MAX_LENGTH),
     AfterValidator(storable),
+    AfterValidator(not_blank),
     PERSONAL,
 ]
 """A one-line free-text reference (a legal basis's citation): bounded, storable, personal.

@@ -76,7 +76,7 @@ def test_every_text_field_of_a_command_is_a_bounded_code_or_bounded_personal_tex
 
 
 @pytest.mark.parametrize("name", sorted(COMMAND_TYPES))
-@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\ud800"])
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\ud800"])
 def test_a_control_character_in_any_free_text_of_a_command_is_refused_naming_the_field(
     name: str, character: str
 ) -> None:
@@ -112,6 +112,16 @@ def test_a_control_character_in_any_code_of_a_command_is_refused(name: str) -> N
 def test_tabs_and_line_breaks_stay_allowed_in_free_text() -> None:
     text = "first line\n\tsecond line\r\nthird"
     assert RecordWorkAspiration(actor="cw-1", text=text).text == text
+
+
+@pytest.mark.parametrize("name", sorted(COMMAND_TYPES))
+def test_blank_free_text_is_refused(name: str) -> None:
+    cls = COMMAND_TYPES[name]
+    for field in _free_text_fields(cls):
+        with pytest.raises(ValidationError) as refused:
+            cls.model_validate({field: " \n\t "})
+        errors = {e["loc"][0]: e for e in refused.value.errors()}
+        assert errors[field]["type"] == "blank_text"
 
 
 def test_free_text_longer_than_its_bound_is_refused() -> None:
