@@ -17,7 +17,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.api.conftest import HOSPITAL, MUNICIPALITY, Caller, Parties, command, opening
+from tests.api.conftest import (
+    HOSPITAL,
+    MUNICIPALITY,
+    Caller,
+    Parties,
+    command,
+    opening,
+    project,
+)
 
 FAR_FUTURE = "9999-12-31T23:59:59-12:00"
 TWENTY_MB = 20 * 1024 * 1024
@@ -273,3 +281,39 @@ async def test_malformed_json_is_400_and_another_content_type_is_415(
     )
     assert form.status_code == 415, form.text
     assert await _events(pool) == before
+
+
+async def test_a_legal_reference_is_in_no_table_in_plaintext_projections_included(
+    opened: Opened, pool: asyncpg.Pool
+) -> None:
+    # Personal since LegalBasisRecorded v2: encrypted in the store, and kept out of the folded
+    # state that the projections keep as their working memory (which erasure does not rewrite).
+    words = f"order-{uuid.uuid4().hex}"
+    recorded = await opened.parties.coordinator.post(
+        opened.commands,
+        command(
+            "RecordLegalBasis",
+            recipient_org=HOSPITAL,
+            purpose="care_coordination",
+            data_categories=["care_plan"],
+            legal_reference=f"court {words}",
+        ),
+    )
+    assert recorded.status_code == 200, recorded.text
+    await project(pool)
+    state = await opened.parties.auditor.get(f"/audit/pathways/{opened.pathway}/state")
+    assert state.status_code == 200
+    assert words not in state.text
+    tables = await pool.fetch(
+        "SELECT schemaname, tablename FROM pg_tables"
+        " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+    )
+    holding = [
+        f"{t['schemaname']}.{t['tablename']}"
+        for t in tables
+        if await pool.fetchval(
+            f'SELECT count(*) FROM "{t["schemaname"]}"."{t["tablename"]}" r WHERE r::text LIKE $1',
+            f"%{words}%",
+        )
+    ]
+    assert holding == []
