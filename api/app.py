@@ -17,6 +17,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.access_log.attempts import AccessAttempts
+from api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from api.errors import install_error_handlers
 from api.routes import agencies, auditors, caseworkers, health
 from api.runtime import ApiRuntime
@@ -32,6 +33,7 @@ def create_app(
     *,
     runtime: ApiRuntime | None = None,
     run_projections: bool = True,
+    max_body_bytes: int | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -39,6 +41,8 @@ def create_app(
         settings: used to open PostgreSQL and Temporal when no ``runtime`` is given.
         runtime: ready collaborators (tests); the caller owns and closes them.
         run_projections: keep the projections up to date in the background.
+        max_body_bytes: the request-size limit; default ``settings.api_max_body_bytes``, or
+            64 KiB without settings.
     """
 
     @contextlib.asynccontextmanager
@@ -65,6 +69,10 @@ def create_app(
     # A runtime handed in is usable at once, also by transports that skip the lifespan.
     app.state.runtime = runtime
     install_error_handlers(app)
+    if max_body_bytes is None:
+        max_body_bytes = settings.api_max_body_bytes if settings else DEFAULT_MAX_BODY_BYTES
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    # Added last, so outermost of the two: a body refused for its size is an attempt too.
     # Inside the error handlers' outer layer: it sees every answer the routes and handlers give.
     app.add_middleware(AccessAttempts)
     app.include_router(health.router)

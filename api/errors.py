@@ -101,6 +101,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "your role may not do this"),
         (404, "unknown, or not visible to you"),
         (409, "refused by a rule of the pathway, or an idempotency key reused"),
+        (413, "the request body is larger than the limit"),
+        (415, "the body is not sent as application/json"),
         (422, "invalid input; the field or rule is named"),
         (503, "a dependency is down; retry"),
     )
@@ -126,9 +128,26 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    field = _field_of(tuple(first.get("loc", ())))
+    loc = tuple(first.get("loc", ()))
+    if first.get("type") == "json_invalid":
+        # The location is a byte offset, not a field: say what is wrong instead.
+        return error_json(400, "malformed_body", "the body is not valid JSON")
+    if loc[:1] == ("body",) and not _json_content_type(request):
+        return error_json(
+            415, "unsupported_media_type", "send the body as JSON (Content-Type: application/json)"
+        )
+    field = _field_of(loc)
     message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
     return error_json(422, "validation_error", message, field or None)
+
+
+def _json_content_type(request: Request) -> bool:
+    # FastAPI parses a body without a Content-Type as JSON too, so only another type is refused.
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 async def _model_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -154,6 +173,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         405: "method_not_allowed",
         401: "unauthorized",
         403: "forbidden",
+        413: "body_too_large",
     }
     code = codes.get(exc.status_code, "http_error")
     return error_json(exc.status_code, code, str(exc.detail))

@@ -78,7 +78,11 @@ class LegalBasis(BaseModel):
     recipient_org: OrgId
     purpose: Purpose
     data_categories: frozenset[DataCategory]
-    legal_reference: str
+    # Always None since LegalBasisRecorded v2 made the reference personal: the state is kept in
+    # places erasure does not reach (the projections' working memory, Temporal's carried state),
+    # so it holds no personal text; the reference stays in the event, encrypted. The field stays
+    # so that a state carried by a run from before can still be read.
+    legal_reference: str | None = None
     recorded_at: AwareDatetime
 
 

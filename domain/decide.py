@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from domain.commands import Command
 from domain.errors import InvalidCommandError, TemplateMismatchError
 from domain.events import Event
@@ -72,6 +74,7 @@ def decide(
             f"pathway {state.pathway_id} runs under template {state.template_id} "
             f"v{state.template_version}, not {template.id} v{template.version}"
         )
+    _check_bounds(command)
     decider = DECIDERS.get(type(command))
     if decider is None:
         raise InvalidCommandError(f"unknown command {type(command).__name__}")
@@ -79,3 +82,22 @@ def decide(
         template=template, now=now, new_id=new_id, actor=command.actor, pathway_id=state.pathway_id
     )
     return decider(state, command, context)
+
+
+def _check_bounds(command: Command) -> None:
+    """Refuse a command whose fields break their types' bounds, however it was built.
+
+    Commands are validated when they are parsed (the API's body, the workflow's update payload),
+    but one built with ``model_construct`` or changed with ``model_copy(update=...)`` skips that;
+    validating again here keeps a control character, an unbounded text or a date PostgreSQL cannot
+    hold out of the events whatever the caller did.
+
+    Raises:
+        InvalidCommandError: naming the first field out of bounds.
+    """
+    try:
+        type(command).model_validate(command.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "command"
+        raise InvalidCommandError(f"{field}: {first['msg']}") from None

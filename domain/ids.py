@@ -33,6 +33,8 @@ JobId = Annotated[str, _Opaque]
 OfferId = Annotated[str, _Opaque]
 FundingId = Annotated[str, _Opaque]
 EmployerId = Annotated[str, _Opaque]
+SubjectId = Annotated[str, _Opaque]
+"""What a deadline watches: a handover, gap, job or discharge id."""
 
 
 def derived_id(prefix: str, uuid: UUID) -> str:

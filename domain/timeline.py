@@ -95,7 +95,8 @@ _FORMATS: dict[str, Callable[[Fields], str]] = {
     "ConsentRefused": lambda f: f"consent refused to {f['recipient_org']} for {f['purpose']}",
     "ConsentWithdrawn": lambda f: f"consent {f['consent_id']} withdrawn",
     "LegalBasisRecorded": lambda f: (
-        f"legal basis {f['basis_id']} for {f['recipient_org']}: {f['legal_reference']}"
+        # The reference itself is personal (it may cite the person's own order): left out.
+        f"legal basis {f['basis_id']} for {f['recipient_org']} for {f['purpose']} recorded"
     ),
     "InformationShared": lambda f: (
         f"shared {', '.join(sorted(f['data_categories']))} with {f['recipient_org']} "

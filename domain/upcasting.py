@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain.wards import WardType
+
 Payload = dict[str, Any]
 Upcaster = Callable[[Payload], Payload]
 
@@ -33,13 +35,30 @@ def _person_discharged_v1_to_v2(payload: Payload) -> Payload:
     return {**payload, "suicide_risk_identified": False}
 
 
+def _ward_type_v1_to_v2(payload: Payload) -> Payload:
+    # v1 took any text; v2 a ``WardType`` code. A v1 text that is no code (it may even be a
+    # person's words, stored in plaintext before this version) is not carried into the model.
+    ward_type = payload.get("ward_type")
+    codes = {code.value for code in WardType}
+    return {**payload, "ward_type": ward_type if ward_type in codes else WardType.OTHER.value}
+
+
+def _legal_basis_recorded_v1_to_v2(payload: Payload) -> Payload:
+    # Only the classification changed (legal_reference became personal); the shape did not.
+    return dict(payload)
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("HandoverDeclined", 1): _handover_declined_v1_to_v2,
     ("PersonDischarged", 1): _person_discharged_v1_to_v2,
+    ("PersonAdmitted", 1): _ward_type_v1_to_v2,
+    ("PersonReadmitted", 1): _ward_type_v1_to_v2,
+    ("LegalBasisRecorded", 1): _legal_basis_recorded_v1_to_v2,
 }
 
 HISTORIC_PERSONAL_FIELDS: Mapping[tuple[str, int], frozenset[str]] = {
     ("HandoverDeclined", 1): frozenset({"reason"}),
+    ("LegalBasisRecorded", 1): frozenset(),
 }
 """Personal fields of old versions whose names differ from the current model's."""
 

@@ -12,6 +12,7 @@ from api.access_log.purposes import Purpose
 from api.fhir.export import pathway_bundle, validate_bundle
 from api.pathways import load_pathway
 from domain import from_payload, personal_fields_of
+from domain.moments import within_range
 from domain.timeline import timeline_line
 from workflows.inputs import stream_id
 
@@ -47,11 +48,10 @@ async def audit_reads(  # noqa: PLR0911, PLR0912, PLR0915 - one flat dispatcher 
         except ValueError:
             print(f"pathways: --at: not an ISO 8601 time: {args.at}", file=sys.stderr)
             return EXIT_USAGE
-        if at.tzinfo is None:
-            print(
-                "pathways: --at: give a time zone offset (e.g. 2026-03-03T12:00:00+01:00)",
-                file=sys.stderr,
-            )
+        try:
+            within_range(at)
+        except ValueError as exc:
+            print(f"pathways: --at: {exc}", file=sys.stderr)
             return EXIT_USAGE
     database = await open_database(settings)
     pool = database.pool

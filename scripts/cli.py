@@ -23,6 +23,21 @@ EXIT_USAGE = 2
 BENCHMARKS = {"eventstore": "eventstore", "workflows": "workflows", "api": "api"}
 
 
+MAX_TOKEN_DAYS = 3650
+
+
+def _token_days(value: str) -> float:
+    # A token's expiry is stored as a timestamptz: an unbounded number of days would overflow
+    # Python's datetime (a traceback) or name a moment no reader can hold. Ten years is plenty.
+    try:
+        days = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value}") from None
+    if not 0 < days <= MAX_TOKEN_DAYS:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TOKEN_DAYS} days")
+    return days
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pathways",
@@ -109,7 +124,7 @@ def _add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     create.add_argument(
         "--subject", help="pseudonymous subject id (a case worker's coordinator id)"
     )
-    create.add_argument("--expires-in", type=float, default=90, metavar="DAYS")
+    create.add_argument("--expires-in", type=_token_days, default=90, metavar="DAYS")
     create.add_argument("--json", action="store_true")
     revoke = token_actions.add_parser("revoke", help="revoke a token at once")
     revoke.add_argument("token_id", metavar="ID")

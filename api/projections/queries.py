@@ -7,6 +7,7 @@ a caller that just wrote and must read its own write waits for the projector (``
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from api.projections.models import (
 )
 from api.projections.rebuild import rebuild as _rebuild
 from api.projections.snapshot import snapshot as _snapshot
+from domain.moments import within_range
 from eventstore.connections import Connection
 
 __all__ = [
@@ -276,6 +278,10 @@ def _at_risk_row(row: asyncpg.Record, deadlines: list[DeadlineItem]) -> AtRiskRo
     )
 
 
+# The ids in an inbox cursor are pseudonymous ids (``domain.ids``): nothing else is one of ours.
+_CURSOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
 def inbox_cursor(requested_at: datetime, pathway_id: str, handover_id: str) -> str:
     """The opaque paging cursor of an inbox row (ids never contain ``|``)."""
     return f"{requested_at.isoformat()}|{pathway_id}|{handover_id}"
@@ -283,11 +289,12 @@ def inbox_cursor(requested_at: datetime, pathway_id: str, handover_id: str) -> s
 
 def _parse_inbox_cursor(after: str) -> tuple[datetime, str, str]:
     parts = after.split("|")
-    if len(parts) != 3:
+    if len(parts) != 3 or not all(_CURSOR_ID.fullmatch(part) for part in parts[1:]):
         raise ValueError("after is not an inbox cursor")
     moment = datetime.fromisoformat(parts[0])
-    if moment.tzinfo is None:
-        raise ValueError("after is not an inbox cursor")
+    # A moment the projections can never hold (year 9999 at -12:00 has no UTC value) is no
+    # cursor of theirs; within_range refuses it before PostgreSQL would fail on it.
+    within_range(moment)
     return moment, parts[1], parts[2]
 
 

@@ -32,6 +32,7 @@ from domain.gaps import BridgeRole
 from domain.handover import DeclineReason, fhir_task_status
 from domain.ids import ConsentId, GapId, HandoverId, OrgId, WorkerId
 from domain.sharing_scope import TRACK_PART, ViewPart, agency_view_scope
+from domain.text import Code, OptionalFreeText
 from domain.tracks import Responsibility
 from workflows.inputs import PATHWAY_ID_PATTERN
 
@@ -101,7 +102,7 @@ class RequestHandoverBody(_Body):
     responsibility: Responsibility
     to_org: OrgId
     to_worker: WorkerId | None = None
-    route_id: Annotated[str, Field(max_length=128)] | None = None
+    route_id: Code | None = None
     consent_id: ConsentId | None = None
 
 
@@ -109,7 +110,7 @@ class DeclineBody(_Body):
     """Decline with a reason code (and, optionally, a short text: personal, encrypted)."""
 
     reason_code: DeclineReason
-    reason_text: Annotated[str, Field(max_length=2000)] | None = None
+    reason_text: OptionalFreeText = None
 
 
 class FirstContactBody(_Body):
@@ -121,7 +122,7 @@ class FirstContactBody(_Body):
 class OutreachBody(_Body):
     """An attempt to reach the person."""
 
-    channel: Annotated[str, Field(min_length=1, max_length=64)]
+    channel: Code
 
 
 class FollowAlongContact(_Body):

@@ -20,6 +20,7 @@ from api.errors import ERROR_RESPONSES, UnavailableError, UnprocessableError
 from api.fhir.export import pathway_bundle, validate_bundle
 from api.pathways import LoadedPathway, visible_pathway
 from domain import PathwayState, personal_fields_of
+from domain.moments import Moment
 from eventstore import RecordedEvent, VerificationReport
 from workflows.inputs import PATHWAY_ID_PATTERN, stream_id
 
@@ -27,8 +28,8 @@ router = APIRouter(prefix="/audit", tags=["auditors"], responses=ERROR_RESPONSES
 
 PathwayIdPath = Annotated[str, Path(pattern=PATHWAY_ID_PATTERN, description="pseudonymous id")]
 AtQuery = Annotated[
-    AwareDatetime | None,
-    Query(description="state as recorded at this moment (ISO 8601 with offset)"),
+    Moment | None,
+    Query(description="state as recorded at this moment (ISO 8601 with offset, 1900 to 2200)"),
 ]
 PositionQuery = Annotated[
     int | None, Query(ge=1, le=2**62, description="state as of this global log position")

@@ -123,7 +123,9 @@ async def get_caseload(
     principal: CaseworkerPrincipal,
     access: Access,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[str | None, Query(max_length=200)] = None,
+    # The cursor is the last row's pathway id: a pathway id's pattern keeps what PostgreSQL
+    # cannot hold (a NUL) out of the query.
+    after: Annotated[str | None, Query(max_length=200, pattern=PATHWAY_ID_PATTERN)] = None,
 ) -> Response:
     """The pathways you coordinate."""
     return await listings.caseload(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime
-
 from domain.benefits import BenefitKind, FundingOutcome
 from domain.commands.base import Command
 from domain.ids import FundingId, OrgId
-from domain.personal import PersonalText
+from domain.moments import Moment
+from domain.text import Code, FreeText
 from domain.tracks import Track
 
 
@@ -19,7 +18,7 @@ class RecordBenefitDecision(Command):
     type: Literal["RecordBenefitDecision"] = "RecordBenefitDecision"
     kind: BenefitKind
     authority_org: OrgId
-    valid_until: AwareDatetime | None = None
+    valid_until: Moment | None = None
 
 
 class DecideEmploymentContinuation(Command):
@@ -27,8 +26,8 @@ class DecideEmploymentContinuation(Command):
 
     type: Literal["DecideEmploymentContinuation"] = "DecideEmploymentContinuation"
     continue_track: bool
-    person_wish: PersonalText
-    decided_by_role: str
+    person_wish: FreeText
+    decided_by_role: Code
 
 
 class RecordFundingPeriod(Command):
@@ -38,7 +37,7 @@ class RecordFundingPeriod(Command):
     funding_id: FundingId | None = None
     funder_org: OrgId
     track: Track
-    ends_at: AwareDatetime
+    ends_at: Moment
 
 
 class ReviewFunding(Command):
@@ -47,4 +46,4 @@ class ReviewFunding(Command):
     type: Literal["ReviewFunding"] = "ReviewFunding"
     funding_id: FundingId
     outcome: FundingOutcome
-    new_ends_at: AwareDatetime | None = None
+    new_ends_at: Moment | None = None

@@ -6,6 +6,7 @@ from typing import Literal
 
 from domain.commands.base import Command
 from domain.ids import OrgId
+from domain.wards import WardType
 
 
 class RecordAdmission(Command):
@@ -13,7 +14,7 @@ class RecordAdmission(Command):
 
     type: Literal["RecordAdmission"] = "RecordAdmission"
     hospital_org: OrgId
-    ward_type: str
+    ward_type: WardType
 
 
 class RecordDischarge(Command):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime
-
 from domain.commands.base import Command
 from domain.consent import DataCategory, DisclosureLevel, Purpose
-from domain.ids import ConsentId, OrgId
-from domain.personal import OptionalPersonalText
+from domain.ids import ConsentId, EmployerId, OrgId
+from domain.moments import Moment
+from domain.text import Code, OptionalFreeText, ReferenceText
 
 
 class GrantConsent(Command):
@@ -20,7 +19,7 @@ class GrantConsent(Command):
     recipient_org: OrgId
     purpose: Purpose
     data_categories: frozenset[DataCategory]
-    expires_at: AwareDatetime
+    expires_at: Moment
 
 
 class RefuseConsent(Command):
@@ -43,11 +42,11 @@ class RecordLegalBasis(Command):
     """Record a legal basis that allows sharing without consent."""
 
     type: Literal["RecordLegalBasis"] = "RecordLegalBasis"
-    basis_id: str | None = None
+    basis_id: Code | None = None
     recipient_org: OrgId
     purpose: Purpose
     data_categories: frozenset[DataCategory]
-    legal_reference: str
+    legal_reference: ReferenceText
 
 
 class ShareInformation(Command):
@@ -65,5 +64,5 @@ class RecordDisclosurePreference(Command):
 
     type: Literal["RecordDisclosurePreference"] = "RecordDisclosurePreference"
     level: DisclosureLevel
-    employer_ids: frozenset[str] = frozenset()
-    note: OptionalPersonalText = None
+    employer_ids: frozenset[EmployerId] = frozenset()
+    note: OptionalFreeText = None

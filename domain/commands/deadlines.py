@@ -8,6 +8,7 @@ from pydantic import Field
 
 from domain.commands.base import Command
 from domain.escalation import DeadlineKind
+from domain.ids import SubjectId
 
 
 class MarkDeadlineMissed(Command):
@@ -19,5 +20,5 @@ class MarkDeadlineMissed(Command):
 
     type: Literal["MarkDeadlineMissed"] = "MarkDeadlineMissed"
     kind: DeadlineKind
-    subject: str
+    subject: SubjectId
     escalation_level: int = Field(ge=1, le=2)

@@ -9,7 +9,7 @@ from pydantic import Field
 from domain.commands.base import Command
 from domain.employment import ContactParty, ContractType, EndedBy, JobEndReason
 from domain.ids import EmployerId, JobId, OfferId, OrgId, WorkerId
-from domain.personal import OptionalPersonalText
+from domain.text import Code, OptionalFreeText
 
 
 class EnrolInIps(Command):
@@ -31,7 +31,7 @@ class CompleteVocationalProfile(Command):
     """Record the completed vocational profile."""
 
     type: Literal["CompleteVocationalProfile"] = "CompleteVocationalProfile"
-    preferences: OptionalPersonalText = None
+    preferences: OptionalFreeText = None
 
 
 class StartJobSearch(Command):
@@ -61,7 +61,7 @@ class DeclineJobOffer(Command):
 
     type: Literal["DeclineJobOffer"] = "DeclineJobOffer"
     offer_id: OfferId
-    reason_text: OptionalPersonalText = None
+    reason_text: OptionalFreeText = None
 
 
 class StartJob(Command):
@@ -108,4 +108,4 @@ class EndFollowAlong(Command):
     """End follow-along support by explicit decision. Time limits are refused."""
 
     type: Literal["EndFollowAlong"] = "EndFollowAlong"
-    reason_code: str
+    reason_code: Code

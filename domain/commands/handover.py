@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from domain.commands.base import Command
 from domain.handover import DeclineReason, FailReason
 from domain.ids import ConsentId, HandoverId, OrgId, WorkerId
-from domain.personal import OptionalPersonalText
+from domain.text import Code, OptionalFreeText
 from domain.tracks import Responsibility
 
 
@@ -24,9 +26,9 @@ class RequestHandover(Command):
     from_org: OrgId
     to_org: OrgId
     to_worker: WorkerId | None = None
-    route_id: str | None = None
+    route_id: Code | None = None
     consent_id: ConsentId | None = None
-    note: OptionalPersonalText = None
+    note: OptionalFreeText = None
 
 
 class AcknowledgeHandover(Command):
@@ -52,7 +54,7 @@ class DeclineHandover(Command):
     handover_id: HandoverId
     by_org: OrgId
     reason_code: DeclineReason
-    reason_text: OptionalPersonalText = None
+    reason_text: OptionalFreeText = None
 
 
 class RedirectHandover(Command):
@@ -62,7 +64,7 @@ class RedirectHandover(Command):
     handover_id: HandoverId
     to_org: OrgId
     to_worker: WorkerId | None = None
-    route_id: str | None = None
+    route_id: Code | None = None
     new_handover_id: HandoverId | None = None
 
 
@@ -78,7 +80,7 @@ class WithdrawHandover(Command):
 
     type: Literal["WithdrawHandover"] = "WithdrawHandover"
     handover_id: HandoverId
-    reason_text: OptionalPersonalText = None
+    reason_text: OptionalFreeText = None
 
 
 class RecordHandoverMeeting(Command):
@@ -86,7 +88,7 @@ class RecordHandoverMeeting(Command):
 
     type: Literal["RecordHandoverMeeting"] = "RecordHandoverMeeting"
     handover_id: HandoverId
-    participant_roles: tuple[str, ...]
+    participant_roles: tuple[Code, ...] = Field(max_length=20)
     person_present: bool
 
 
@@ -104,7 +106,7 @@ class RecordOutreachAttempt(Command):
 
     type: Literal["RecordOutreachAttempt"] = "RecordOutreachAttempt"
     handover_id: HandoverId
-    channel: str
+    channel: Code
 
 
 class FailHandover(Command):

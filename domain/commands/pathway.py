@@ -8,8 +8,8 @@ from pydantic import Field
 
 from domain.commands.base import Command
 from domain.ids import OrgId, PathwayId, WorkerId
-from domain.personal import OptionalPersonalText, PersonalText
 from domain.state import CloseReason, EntryChannel, PauseReason
+from domain.text import Code, FreeText, OptionalFreeText
 from domain.tracks import Track
 
 
@@ -18,7 +18,7 @@ class OpenPathway(Command):
 
     type: Literal["OpenPathway"] = "OpenPathway"
     pathway_id: PathwayId
-    template_id: str
+    template_id: Code
     template_version: int
     coordinator_id: WorkerId
     coordinator_org: OrgId
@@ -33,7 +33,7 @@ class ReplaceCoordinator(Command):
     type: Literal["ReplaceCoordinator"] = "ReplaceCoordinator"
     worker_id: WorkerId
     org_id: OrgId
-    reason_code: str
+    reason_code: Code
 
 
 class AssignSupervisor(Command):
@@ -56,7 +56,7 @@ class EndTrack(Command):
 
     type: Literal["EndTrack"] = "EndTrack"
     track: Track
-    reason_code: str
+    reason_code: Code
 
 
 class RecordServiceEnded(Command):
@@ -64,7 +64,7 @@ class RecordServiceEnded(Command):
 
     type: Literal["RecordServiceEnded"] = "RecordServiceEnded"
     track: Track
-    reason_code: str
+    reason_code: Code
 
 
 class PausePathway(Command):
@@ -85,11 +85,11 @@ class ClosePathway(Command):
 
     type: Literal["ClosePathway"] = "ClosePathway"
     reason: CloseReason
-    person_view: OptionalPersonalText = None
+    person_view: OptionalFreeText = None
 
 
 class RecordWorkAspiration(Command):
     """Record the person's goal in their own words."""
 
     type: Literal["RecordWorkAspiration"] = "RecordWorkAspiration"
-    text: PersonalText
+    text: FreeText

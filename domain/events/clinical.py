@@ -6,22 +6,34 @@ from typing import ClassVar, Literal
 
 from domain.events.base import Event
 from domain.ids import OrgId
+from domain.wards import WardType
 
 
 class PersonAdmitted(Event):
-    """The person was admitted to a psychiatric ward for the first time in this pathway."""
+    """The person was admitted to a psychiatric ward for the first time in this pathway.
+
+    Schema history: v1's ``ward_type`` was free text, stored in plaintext; v2 takes a code from
+    ``WardType``, and upcasting reads a v1 text that is no code as ``other``.
+    """
+
+    schema_version: ClassVar[int] = 2
 
     type: Literal["PersonAdmitted"] = "PersonAdmitted"
     hospital_org: OrgId
-    ward_type: str
+    ward_type: WardType
 
 
 class PersonReadmitted(Event):
-    """The person was admitted again after a discharge: the pathway pauses, nothing resets."""
+    """The person was admitted again after a discharge: the pathway pauses, nothing resets.
+
+    Schema history: as ``PersonAdmitted`` (v2 takes a ``WardType`` code).
+    """
+
+    schema_version: ClassVar[int] = 2
 
     type: Literal["PersonReadmitted"] = "PersonReadmitted"
     hospital_org: OrgId
-    ward_type: str
+    ward_type: WardType
 
 
 class PersonDischarged(Event):

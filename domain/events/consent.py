@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime
 
 from domain.consent import DataCategory, DisclosureLevel, Purpose
 from domain.events.base import Event
 from domain.ids import ConsentId, OrgId
-from domain.personal import OptionalPersonalText
+from domain.personal import PERSONAL, OptionalPersonalText
 
 
 class ConsentGranted(Event):
@@ -40,14 +40,22 @@ class ConsentWithdrawn(Event):
 
 
 class LegalBasisRecorded(Event):
-    """A legal basis for sharing without consent was recorded, with its reference (R-04)."""
+    """A legal basis for sharing without consent was recorded, with its reference (R-04).
+
+    Schema history: v1 stored ``legal_reference`` in plaintext; from v2 it is personal (a free
+    text may name the person's own court order), so the store encrypts it and erasure destroys
+    it. The payload's shape is unchanged; v1 rows keep the plaintext they were written with.
+    """
+
+    schema_version: ClassVar[int] = 2
 
     type: Literal["LegalBasisRecorded"] = "LegalBasisRecorded"
     basis_id: str
     recipient_org: OrgId
     purpose: Purpose
     data_categories: frozenset[DataCategory]
-    legal_reference: str
+    # Not length-bounded here: a stored v1 text of any length must stay readable.
+    legal_reference: Annotated[str, PERSONAL]
 
 
 class InformationShared(Event):

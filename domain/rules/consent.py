@@ -229,7 +229,6 @@ def _basis_recorded(state: PathwayState, event: LegalBasisRecorded) -> PathwaySt
         recipient_org=event.recipient_org,
         purpose=event.purpose,
         data_categories=event.data_categories,
-        legal_reference=event.legal_reference,
         recorded_at=event.occurred_at,
     )
     return state.model_copy(

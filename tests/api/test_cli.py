@@ -78,6 +78,21 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
     )
     assert bad.returncode == 2
     assert "--subject is required" in bad.stderr
+    endless = await pathways(
+        database_url,
+        tmp_path,
+        "admin",
+        "token",
+        "create",
+        "--role",
+        "auditor",
+        "--organisation",
+        "org-inspectorate",
+        "--expires-in",
+        "1e12",
+    )
+    assert endless.returncode == 2
+    assert "at most 3650 days" in endless.stderr
 
     listed = await pathways(database_url, tmp_path, "admin", "token", "list", "--json")
     assert [t["token_id"] for t in json.loads(listed.stdout)] == [issued["token_id"]]
@@ -96,6 +111,13 @@ async def test_tokens_replay_export_and_rebuild_from_the_command_line(
     assert (
         await pathways(database_url, tmp_path, "audit", "replay", "p-cli-0001", "--at", "yesterday")
     ).returncode == 2
+    far = await pathways(
+        database_url, tmp_path, "audit", "replay", "p-cli-0001", "--at", "9999-12-31T23:59:59-12:00"
+    )
+    assert far.returncode == 2
+    assert far.stderr.strip().splitlines() == [
+        "pathways: --at: must be between 1900-01-01 and 2200-01-01 (UTC)"
+    ]
 
     export = await pathways(database_url, tmp_path, "audit", "export", "p-cli-0001")
     assert export.returncode == 0, export.stderr

@@ -23,7 +23,13 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.commands import ClosePathway, RecordWorkAspiration
+from domain.commands import (
+    ClosePathway,
+    RecordDisclosurePreference,
+    RecordLegalBasis,
+    RecordWorkAspiration,
+)
+from domain.consent import DataCategory, DisclosureLevel, Purpose
 from domain.state import CloseReason
 from eventstore import ERASED, PostgresEventStore
 from scripts.scenarios import COORDINATOR, Route
@@ -115,6 +121,53 @@ async def test_a_closed_pathway_is_erased_from_the_store_and_from_temporal(
     again = await erase_pathway(running_worker, temporal_client, route.pathway_id, actor="dpo-1")
     assert (again.workflow_runs_deleted, again.temporal_history_gone) == (0, None)
     assert again.events_in_stream == report.events_in_stream
+
+
+async def test_every_free_text_field_is_encrypted_and_gone_from_every_table_after_erasure(
+    temporal_client: Client, running_worker: PostgresEventStore, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    # Each free-text field classified personal (domain.text), with the person's words in it: a
+    # legal reference and a disclosure note as well as the aspiration and the closing view.
+    words = f"locksmith-{uuid.uuid4().hex}"
+    route = await _open_pathway(temporal_client, task_queue, words)
+    await route.do(
+        RecordLegalBasis(
+            actor=COORDINATOR,
+            recipient_org=route.orgs.municipality,
+            purpose=Purpose.CARE_COORDINATION,
+            data_categories=frozenset({DataCategory.CARE_PLAN}),
+            legal_reference=f"court order about the {words}",
+        )
+    )
+    await route.do(
+        RecordDisclosurePreference(
+            actor=COORDINATOR, level=DisclosureLevel.PARTIAL, note=f"tell them I am a {words}"
+        )
+    )
+    await route.do(
+        ClosePathway(
+            actor=COORDINATOR, reason=CloseReason.PERSON_REQUEST, person_view=f"bye, {words}"
+        )
+    )
+    assert route.handle is not None
+    await route.handle.result()
+    stream = stream_id(route.pathway_id)
+    stored = {e.type: e.payload for e in await running_worker.read_stream(stream)}
+    assert words in stored["LegalBasisRecorded"]["legal_reference"]
+    # Encrypted under the person's key: no table shows the words even before the erasure.
+    assert await _tables_containing(pool, words) == []
+
+    await erase_pathway(
+        running_worker, temporal_client, route.pathway_id, actor="dpo-1", wait_seconds=0
+    )
+
+    erased = {e.type: e.payload for e in await running_worker.read_stream(stream)}
+    assert erased["LegalBasisRecorded"]["legal_reference"] == ERASED
+    assert erased["DisclosurePreferenceRecorded"]["note"] == ERASED
+    assert erased["WorkAspirationRecorded"]["text"] == ERASED
+    assert erased["PathwayClosed"]["person_view"] == ERASED
+    assert await _tables_containing(pool, words) == []
+    assert (await keyed_store(pool).verify()).ok
 
 
 async def test_an_open_pathway_or_a_bad_id_is_refused_and_nothing_changes(
