@@ -92,6 +92,13 @@ async def wrap_unwrapped_keys(pool: asyncpg.Pool, keys: KeyEncryptionKeys) -> in
     """Wrap every data key stored before the key hierarchy under the current KEK (one
     transaction); return how many. Their rows keep ``stored_unwrapped``: the old copies remain."""
     kek = keys.current()
+    # Checked before locking: every process runs this at start, and the lock would make appends
+    # of other processes wait although there is almost never anything to wrap.
+    if not await pool.fetchval(
+        "SELECT EXISTS (SELECT FROM eventstore.subject_keys"
+        " WHERE data_key IS NOT NULL AND kek_id IS NULL)"
+    ):
+        return 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_LOCK_KEYS)
         rows = await conn.fetch(
