@@ -22,6 +22,7 @@ from eventstore.expected_version import ANY, NO_STREAM, STREAM_EXISTS, ExpectedV
 from eventstore.key_encryption import (
     KeyEncryptionKey,
     KeyEncryptionKeys,
+    KeyWrapper,
     StaticKeyEncryptionKeys,
 )
 from eventstore.keys import InMemoryKeyStore, KeyStore, PostgresKeyStore
@@ -60,6 +61,7 @@ __all__ = [
     "KeyEncryptionKeyUnavailable",
     "KeyEncryptionKeys",
     "KeyStore",
+    "KeyWrapper",
     "MigrationError",
     "NewEvent",
     "PostgresEventStore",

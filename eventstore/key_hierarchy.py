@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from eventstore.connections import Connection
 from eventstore.errors import KeyEncryptionKeyUnavailable
-from eventstore.key_encryption import KeyEncryptionKey, KeyEncryptionKeys
+from eventstore.key_encryption import KeyEncryptionKeys, KeyWrapper
 
 _LOCK_KEYS = "LOCK TABLE eventstore.subject_keys IN SHARE ROW EXCLUSIVE MODE"
 
@@ -124,7 +124,7 @@ class Rotation(BaseModel, frozen=True):
 
 
 async def rewrap_data_keys(
-    pool: asyncpg.Pool, keys: KeyEncryptionKeys, new: KeyEncryptionKey
+    pool: asyncpg.Pool, keys: KeyEncryptionKeys, new: KeyWrapper
 ) -> Rotation:
     """Re-wrap every live data key under ``new`` and retire every other KEK, in one transaction.
 
@@ -256,7 +256,7 @@ async def erasure_completion(
     )
 
 
-async def _register(conn: Connection, kek: KeyEncryptionKey) -> None:
+async def _register(conn: Connection, kek: KeyWrapper) -> None:
     await conn.execute(
         "INSERT INTO eventstore.key_encryption_keys (kek_id) VALUES ($1)"
         " ON CONFLICT (kek_id) DO NOTHING",

@@ -148,10 +148,14 @@ def _replace(source: Path, target: Path) -> None:
 
 @dataclass(frozen=True)
 class RotationOutcome:
-    """What ``pathways admin keys rotate`` did and what the operator must still do."""
+    """What ``pathways admin keys rotate`` did and what the operator must still do.
+
+    ``held`` is what this process holds afterwards: the new key (key file), or still the old
+    one (setting) until the operator installs the new key.
+    """
 
     rotation: Rotation
-    held: StaticKeyEncryptionKeys
+    held: KeyEncryptionKeys
     old_key_destroyed: bool
     new_key_text: str | None
     instructions: str
@@ -185,7 +189,7 @@ async def rotate(
         )
     return RotationOutcome(
         rotation=rotation,
-        held=StaticKeyEncryptionKeys(keys.current().secret),
+        held=keys,  # the old key stays in the settings until the operator replaces it
         old_key_destroyed=False,
         new_key_text=text,
         instructions=f"set {SETTING} to the new key in every process and restart them, then"
