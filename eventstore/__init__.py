@@ -23,6 +23,7 @@ from eventstore.expected_version import ANY, NO_STREAM, STREAM_EXISTS, ExpectedV
 from eventstore.key_encryption import (
     KeyEncryptionKey,
     KeyEncryptionKeys,
+    KeyWrapper,
     StaticKeyEncryptionKeys,
 )
 from eventstore.keyring import Keyring
@@ -65,6 +66,7 @@ __all__ = [
     "KeyEncryptionKeyUnavailable",
     "KeyEncryptionKeys",
     "KeyStore",
+    "KeyWrapper",
     "Keyring",
     "MigrationError",
     "NewEvent",

@@ -6,7 +6,8 @@ id, a prefix of a hash of the key, that every wrapped data key records: the id s
 row needs without revealing the key, and lets an erasure tell which KEKs must be destroyed before
 no copy of the erased key can be unwrapped any more.
 
-``KeyEncryptionKeys`` is the provider interface; a KMS plugs in by implementing it.
+``KeyEncryptionKeys`` is the provider interface and ``KeyWrapper`` one key as the store uses it;
+a KMS plugs in by implementing both (its keys need never leave it).
 ``StaticKeyEncryptionKeys`` holds keys given as bytes (a setting or a key file).
 """
 
@@ -74,14 +75,31 @@ WRAPPED_KEY_BYTES = _NONCE_BYTES + 32 + 16
 """Length of a wrapped 32-byte data key: nonce, ciphertext, GCM tag."""
 
 
+class KeyWrapper(Protocol):
+    """One KEK as the store uses it: ``KeyEncryptionKey``, or a KMS key that never leaves it."""
+
+    @property
+    def key_id(self) -> str:
+        """The id rows record (not secret)."""
+        ...
+
+    def wrap(self, subject_id: str, data_key: bytes) -> bytes:
+        """The data key, wrapped for this subject."""
+        ...
+
+    def unwrap(self, subject_id: str, wrapped: bytes) -> bytes:
+        """The data key; ``CorruptEvent`` if ``wrapped`` is not this KEK's for this subject."""
+        ...
+
+
 class KeyEncryptionKeys(Protocol):
     """Where the event store gets its KEKs (a setting, a key file, a KMS)."""
 
-    def current(self) -> KeyEncryptionKey:
+    def current(self) -> KeyWrapper:
         """The KEK new data keys are wrapped under."""
         ...
 
-    def by_id(self, key_id: str) -> KeyEncryptionKey | None:
+    def by_id(self, key_id: str) -> KeyWrapper | None:
         """The KEK with this id, if this process holds it."""
         ...
 

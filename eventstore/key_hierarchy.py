@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from eventstore.connections import Connection
 from eventstore.errors import KeyEncryptionKeyUnavailable
-from eventstore.key_encryption import KeyEncryptionKey, KeyEncryptionKeys
+from eventstore.key_encryption import KeyEncryptionKeys, KeyWrapper
 
 _LOCK_KEYS = "LOCK TABLE eventstore.subject_keys IN SHARE ROW EXCLUSIVE MODE"
 
@@ -92,6 +92,13 @@ async def wrap_unwrapped_keys(pool: asyncpg.Pool, keys: KeyEncryptionKeys) -> in
     """Wrap every data key stored before the key hierarchy under the current KEK (one
     transaction); return how many. Their rows keep ``stored_unwrapped``: the old copies remain."""
     kek = keys.current()
+    # Checked before locking: every process runs this at start, and the lock would make appends
+    # of other processes wait although there is almost never anything to wrap.
+    if not await pool.fetchval(
+        "SELECT EXISTS (SELECT FROM eventstore.subject_keys"
+        " WHERE data_key IS NOT NULL AND kek_id IS NULL)"
+    ):
+        return 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(_LOCK_KEYS)
         rows = await conn.fetch(
@@ -117,7 +124,7 @@ class Rotation(BaseModel, frozen=True):
 
 
 async def rewrap_data_keys(
-    pool: asyncpg.Pool, keys: KeyEncryptionKeys, new: KeyEncryptionKey
+    pool: asyncpg.Pool, keys: KeyEncryptionKeys, new: KeyWrapper
 ) -> Rotation:
     """Re-wrap every live data key under ``new`` and retire every other KEK, in one transaction.
 
@@ -249,7 +256,7 @@ async def erasure_completion(
     )
 
 
-async def _register(conn: Connection, kek: KeyEncryptionKey) -> None:
+async def _register(conn: Connection, kek: KeyWrapper) -> None:
     await conn.execute(
         "INSERT INTO eventstore.key_encryption_keys (kek_id) VALUES ($1)"
         " ON CONFLICT (kek_id) DO NOTHING",

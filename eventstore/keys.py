@@ -14,7 +14,7 @@ from typing import Protocol
 import asyncpg
 
 from eventstore.errors import KeyEncryptionKeyUnavailable, SubjectErased
-from eventstore.key_encryption import KeyEncryptionKey, KeyEncryptionKeys
+from eventstore.key_encryption import KeyEncryptionKeys, KeyWrapper
 from eventstore.personal_data import DATA_KEY_BYTES
 
 
@@ -151,7 +151,7 @@ class PostgresKeyStore:
             subject_id,
         )
 
-    def _current(self) -> KeyEncryptionKey:
+    def _current(self) -> KeyWrapper:
         if self._keks is None:
             raise KeyEncryptionKeyUnavailable(
                 "no key-encryption key was given to the key store: data keys are never stored"

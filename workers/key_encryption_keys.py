@@ -10,7 +10,8 @@ A rotation first writes the new key to ``key-encryption.key.next`` (0600, fsynce
 re-wraps every data key in one transaction, then renames the ``.next`` file over the key file,
 which destroys the old key. A crash between the commit and the rename loses nothing: the next
 process finds the rows under the ``.next`` key and finishes the rename. A crash before the commit
-leaves the old key in force; the stale ``.next`` file is replaced by the next rotation.
+leaves the old key in force; the stale ``.next`` file is left alone (it might belong to a
+rotation running now in another process) and replaced by the next rotation, which holds a lock.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ async def open_key_encryption_keys(
             )
         else:
             staging.unlink()  # the operator installed the new key: the copy is no longer needed
-    elif pending is not None:
-        staging.unlink()  # a rotation that never committed: its key wraps nothing
+    # Otherwise a ``.next`` key wraps nothing: a rotation that never committed, or one running
+    # now in another process. It is left alone (deleting it could lose the key of a rotation
+    # about to commit); the next rotation replaces it, under the rotation lock.
     if configured is not None:
         current = configured
     elif path.exists():
@@ -135,6 +137,14 @@ async def _in_use(pool: asyncpg.Pool, kek_id: str) -> bool:
     )
 
 
+_ROTATION_LOCK = 0x6B656B726F746174  # "kekrotat"
+
+
+def _next_key_id(settings: Settings) -> str:
+    pending = _next_key(settings)
+    return "" if pending is None else KeyEncryptionKey(pending).key_id
+
+
 def _replace(source: Path, target: Path) -> None:
     # rename() is atomic: the key file holds the old key or the new one, never a mix; the fsync
     # of the directory makes the rename itself survive a power cut.
@@ -148,10 +158,14 @@ def _replace(source: Path, target: Path) -> None:
 
 @dataclass(frozen=True)
 class RotationOutcome:
-    """What ``pathways admin keys rotate`` did and what the operator must still do."""
+    """What ``pathways admin keys rotate`` did and what the operator must still do.
+
+    ``held`` is what this process holds afterwards: the new key (key file), or still the old
+    one (setting) until the operator installs the new key.
+    """
 
     rotation: Rotation
-    held: StaticKeyEncryptionKeys
+    held: KeyEncryptionKeys
     old_key_destroyed: bool
     new_key_text: str | None
     instructions: str
@@ -169,12 +183,25 @@ async def rotate(
     text = new_key_text()
     new = KeyEncryptionKey(parse_key_text(text))
     staging = next_key_file(settings)
-    with contextlib.suppress(FileNotFoundError):
-        staging.unlink()  # a stale one from a rotation that never committed
-    key_files.create_key_file(staging, text)  # before the commit: the new key is never lost
-    rotation = await rewrap_data_keys(pool, keys, new)
+    async with pool.acquire() as lock:
+        # One rotation at a time, across processes: a second one would replace the first's
+        # ``.next`` file between its commit and its rename, and lose the key it committed to.
+        await lock.execute("SELECT pg_advisory_lock($1)", _ROTATION_LOCK)
+        try:
+            if await _in_use(pool, _next_key_id(settings)):
+                raise KeyEncryptionKeyError(
+                    f"the key of an earlier rotation, in {staging}, is not installed yet: set"
+                    f" {SETTING} to it and restart, then rotate again"
+                )
+            with contextlib.suppress(FileNotFoundError):
+                staging.unlink()  # a rotation that never committed: its key wraps nothing
+            key_files.create_key_file(staging, text)  # before the commit: never lost
+            rotation = await rewrap_data_keys(pool, keys, new)
+            if settings.key_encryption_key is None:
+                _replace(staging, key_file(settings))
+        finally:
+            await lock.execute("SELECT pg_advisory_unlock($1)", _ROTATION_LOCK)
     if settings.key_encryption_key is None:
-        _replace(staging, key_file(settings))
         return RotationOutcome(
             rotation=rotation,
             held=StaticKeyEncryptionKeys(new.secret),
@@ -185,7 +212,7 @@ async def rotate(
         )
     return RotationOutcome(
         rotation=rotation,
-        held=StaticKeyEncryptionKeys(keys.current().secret),
+        held=keys,  # the old key stays in the settings until the operator replaces it
         old_key_destroyed=False,
         new_key_text=text,
         instructions=f"set {SETTING} to the new key in every process and restart them, then"

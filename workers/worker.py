@@ -48,7 +48,8 @@ def build_worker(
     """A worker for every pathways workflow and activity on ``task_queue``.
 
     ``store`` is the process's event store (``Database.event_store()``); without one, a store
-    over ``pool`` whose key store holds unwrapped keys (tests that need no key hierarchy).
+    over ``pool`` without a key-encryption key, which refuses to write or read any personal
+    field (fail closed: data keys are never stored unwrapped).
     """
     store_activities = EventStoreActivities(store or PostgresEventStore(pool))
     notices = NoticeActivities(pool)

@@ -57,7 +57,13 @@ from api.projections.seed import (
 )
 from eventstore import create_pool
 from eventstore.connections import Connection
-from scripts.bench.common import Say, memory_total_mb, scratch_database, terminate_workflows
+from scripts.bench.common import (
+    Say,
+    memory_total_mb,
+    scratch_database,
+    scratch_store,
+    terminate_workflows,
+)
 from scripts.scenarios import COORDINATOR, SUPERVISOR, orgs_for
 from workers.dev_server import free_port
 from workers.services import open_services
@@ -194,7 +200,7 @@ async def _bench(settings: Settings, sizes: Sizes, *, say: Say) -> dict[str, Any
                 say(f"parts: {sizes.requests} x each query and an access-log append, in-process")
                 parts = await _parts(pool, seeded, sizes.requests)
                 say(f"handover accept: {sizes.handovers} round trips")
-                async with build_worker(client, pool, task_queue=queue):
+                async with build_worker(client, pool, task_queue=queue, store=scratch_store(pool)):
                     accept = await _handover_accepts(http, pool, run, sizes.handovers)
         finally:
             await terminate_workflows(client, [queue], say)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -19,6 +21,8 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.service import RPCError
+
+from eventstore import PostgresEventStore, PostgresKeyStore, StaticKeyEncryptionKeys
 
 Say = Callable[[str], None]
 """Where a bench reports its progress (a line to stderr)."""
@@ -105,3 +109,10 @@ def memory_total_mb() -> int | None:
             if line.startswith("MemTotal:"):
                 return int(line.split()[1]) // 1024
     return None
+
+
+def scratch_store(pool: asyncpg.Pool, **options: Any) -> PostgresEventStore:
+    """The event store over a bench's scratch database, as the product wires it: data keys
+    wrapped under a key-encryption key (a random one: the scratch database is dropped after)."""
+    keys = StaticKeyEncryptionKeys(os.urandom(32))
+    return PostgresEventStore(pool, PostgresKeyStore(pool, key_encryption_keys=keys), **options)

@@ -69,6 +69,7 @@ from eventstore.hashing import canonical_json
 from eventstore.keyring import Keyring
 from eventstore.signing import SealSigner
 from eventstore.tracing import tracer
+from scripts.bench.common import scratch_store
 from workers.settings import Settings
 
 # The store is measured as deployed: keyed chain, signed seals. The keys are fixed so that the
@@ -658,13 +659,7 @@ async def run(dsn: str, sizes: Sizes) -> dict[str, Any]:
         raw = [await asyncpg.connect(scratch) for _ in range(WRITERS)]
         anchor = await _open_anchor(scratch, results)
         bench = Bench(
-            scratch,
-            sizes,
-            results,
-            pool,
-            PostgresEventStore(pool, keyring=BENCH_KEYRING),
-            raw,
-            anchor,
+            scratch, sizes, results, pool, scratch_store(pool, keyring=BENCH_KEYRING), raw, anchor
         )
         for round_number in range(sizes.rounds):
             await bench.appends(round_number)

@@ -38,7 +38,13 @@ from temporalio.worker import Worker
 from domain.tracks import Responsibility
 from eventstore import create_pool
 from scripts.bench.baseline import BaselineWorkflow, noop
-from scripts.bench.common import Say, memory_total_mb, scratch_database, terminate_workflows
+from scripts.bench.common import (
+    Say,
+    memory_total_mb,
+    scratch_database,
+    scratch_store,
+    terminate_workflows,
+)
 from scripts.scenarios import Route, handover_receipt, handover_request
 from workers.pathway_client import execute
 from workers.services import open_services
@@ -221,7 +227,7 @@ async def _baseline(client: Client, queue: str, run: str, n: int) -> Phase:
 
 
 async def _pathways(client: Client, pool: asyncpg.Pool, queue: str, run: str, n: int) -> Phase:
-    async with build_worker(client, pool, task_queue=queue):
+    async with build_worker(client, pool, task_queue=queue, store=scratch_store(pool)):
         routes = [Route(client, queue, f"bench-{run}-p-{i}", TEMPLATE) for i in range(n)]
         await asyncio.gather(*(r.open() for r in routes))
         await _until_opened(pool, f"pathway-bench-{run}-p-", n)

@@ -34,6 +34,11 @@ def test_no_settings_means_embedded_services(monkeypatch: pytest.MonkeyPatch) ->
         ),
         ("PATHWAYS_TEMPORAL_PAYLOAD_KEY", "c2hvcnQ=", "must be 32 bytes, got 5"),
         ("PATHWAYS_TEMPORAL_PAYLOAD_PREVIOUS_KEYS", "c2hvcnQ=", "PAYLOAD_PREVIOUS_KEYS: a payload"),
+        (
+            "PATHWAYS_KEY_ENCRYPTION_KEY",
+            "c2hvcnQ=",
+            "PATHWAYS_KEY_ENCRYPTION_KEY: a key-encryption key must be 32 bytes, got 5",
+        ),
     ],
 )
 def test_an_invalid_setting_is_one_line_naming_it(

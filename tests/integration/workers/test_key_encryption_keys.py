@@ -5,6 +5,7 @@ Real PostgreSQL; the processes are ``connect_database`` as every pathways proces
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import stat
@@ -169,15 +170,27 @@ async def test_a_crash_before_the_commit_leaves_the_old_key_in_force(
     finally:
         await database.close()
     old_text = (tmp_path / KEY_FILE_NAME).read_text()
-    key_files.create_key_file(tmp_path / NEXT_KEY_FILE_NAME, key_files.new_key_text())
+    stale = key_files.new_key_text()
+    key_files.create_key_file(tmp_path / NEXT_KEY_FILE_NAME, stale)
 
     restarted = await connect_database(settings, database_url)
     try:
         assert await note_of(restarted, stream) == "kept"
         assert (tmp_path / KEY_FILE_NAME).read_text() == old_text
+        # Left alone (it could be a rotation running now elsewhere); the next rotation takes
+        # its place, and the key it commits to is the one that ends in the key file.
+        keys = restarted.keyring.key_encryption_keys
+        assert keys is not None
+        await rotate(settings, restarted.pool, keys)
+        assert stale not in (tmp_path / KEY_FILE_NAME).read_text()
         assert not (tmp_path / NEXT_KEY_FILE_NAME).exists()
     finally:
         await restarted.close()
+    again = await connect_database(settings, database_url)
+    try:
+        assert await note_of(again, stream) == "kept"
+    finally:
+        await again.close()
 
 
 async def test_with_the_setting_a_rotation_hands_the_new_key_to_the_operator(
@@ -277,3 +290,35 @@ async def test_keys_stored_unwrapped_before_the_hierarchy_are_wrapped_at_start_a
     # Its unwrapped copies predate the hierarchy: no rotation can make them unreadable.
     assert not completion.complete
     assert "stored unwrapped" in completion.reason
+
+
+async def test_two_rotations_at_once_lose_no_key(tmp_path: Path, database_url: str) -> None:
+    settings = file_settings(tmp_path)
+    first = await connect_database(settings, database_url)
+    second = await connect_database(settings, database_url)
+    try:
+        _, stream = await write_person(first, "kept")
+        keys = [d.keyring.key_encryption_keys for d in (first, second)]
+        assert keys[0] is not None
+        assert keys[1] is not None
+
+        outcomes = await asyncio.gather(
+            rotate(settings, first.pool, keys[0]),
+            rotate(settings, second.pool, keys[1]),
+            return_exceptions=True,
+        )
+    finally:
+        await first.close()
+        await second.close()
+
+    # One wins; the other, serialised behind it, finds the keys re-wrapped under a key it does
+    # not hold and changes nothing.
+    assert sorted(type(o).__name__ for o in outcomes) == [
+        "KeyEncryptionKeyUnavailable",
+        "RotationOutcome",
+    ]
+    restarted = await connect_database(settings, database_url)
+    try:
+        assert await note_of(restarted, stream) == "kept"
+    finally:
+        await restarted.close()

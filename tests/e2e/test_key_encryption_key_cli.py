@@ -1,7 +1,9 @@
-"""A process that would touch personal data refuses to start without the key-encryption key."""
+"""The key-encryption key from the command line: refusal without it, rotation, status."""
 
 from __future__ import annotations
 
+import json
+import stat
 import uuid
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import RunCli
 from tests.integration.eventstore.factories import new_event, stream_name
+from tests.keys import TEST_KEY_ENCRYPTION_KEY, TEST_KEYS
 from workers.database import connect_database
 from workers.settings import Settings
 
@@ -60,3 +63,34 @@ def test_with_the_key_the_status_names_the_key_and_what_it_wraps(
 
     assert result.returncode == 0, result.stderr
     assert "in use, held, wraps 1 data key(s)" in result.stdout
+
+
+def test_rotate_replaces_the_key_file_and_status_shows_the_old_key_retired(
+    run_cli: RunCli, wrapped_data: str, tmp_path: Path
+) -> None:
+    # The embedded default holding the suite's key: the data directory's key file.
+    key_file = tmp_path / "data" / "key-encryption.key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(TEST_KEY_ENCRYPTION_KEY + "\n")
+    key_file.chmod(0o600)
+    file_mode = {"PATHWAYS_DATABASE_URL": wrapped_data, "PATHWAYS_KEY_ENCRYPTION_KEY": ""}
+
+    rotated = run_cli("admin", "keys", "rotate", "--json", env=file_mode)
+    status = run_cli("admin", "keys", "status", "--json", env=file_mode)
+
+    assert rotated.returncode == 0, rotated.stderr
+    rotation = json.loads(rotated.stdout)
+    assert (rotation["rewrapped"], rotation["old_key_destroyed"]) == (1, True)
+    assert rotation["retired_kek_ids"] == [TEST_KEYS.current().key_id]
+    assert rotation["new_key"] is None  # never printed when the key file holds it
+    assert TEST_KEY_ENCRYPTION_KEY not in key_file.read_text()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert status.returncode == 0, status.stderr
+    state = json.loads(status.stdout)
+    assert state["current_kek_id"] == rotation["new_kek_id"]
+    assert [
+        (k["kek_id"], k["held"], k["retired_at"] is None) for k in state["key_encryption_keys"]
+    ] == [
+        (TEST_KEYS.current().key_id, False, False),
+        (rotation["new_kek_id"], True, True),
+    ]
