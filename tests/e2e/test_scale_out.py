@@ -17,6 +17,8 @@ from eventstore import VerificationReport, create_pool, verify
 from scripts.scenarios import Route, full_route
 from tests.conftest import PAYLOAD_KEY_ENV
 from tests.e2e.conftest import ROOT
+from workers.database import load_keyring
+from workers.settings import Settings
 from workflows.inputs import workflow_id
 
 PATHWAYS = 24
@@ -49,12 +51,14 @@ async def _identities(client: Client, task_queue: str) -> set[str]:
     return identities
 
 
-async def _sealed_report(database_url: str) -> VerificationReport:
-    """Verify once the workers' sealing loops have caught up with every stored event."""
+async def _sealed_report(database_url: str, data_dir: Path) -> VerificationReport:
+    """Verify, with the workers' chain key and seal key, once their sealing loops have caught up
+    with every stored event."""
+    keyring = load_keyring(Settings(data_dir=data_dir))
     pool = await create_pool(database_url)
     try:
         for _ in range(120):
-            report = await verify(pool)
+            report = await verify(pool, chain_key=keyring.chain_key, verifier=keyring.seal_verifier)
             if report.unsealed_events == 0:
                 return report
             await asyncio.sleep(0.5)
@@ -83,7 +87,7 @@ async def test_two_workers_share_one_task_queue(
     try:
         await asyncio.gather(*(_drive(temporal_client, task_queue, n) for n in range(PATHWAYS)))
         identities = await _identities(temporal_client, task_queue)
-        report = await _sealed_report(database_url)
+        report = await _sealed_report(database_url, tmp_path / "data")
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
@@ -93,4 +97,5 @@ async def test_two_workers_share_one_task_queue(
     assert report.ok, report.first_failure
     assert report.unsealed_events == 0, report
     assert report.seals_checked >= 1, report
+    assert (report.chain_keyed, report.signatures_checked) == (True, True)
     assert codes == [0, 0], [(tmp_path / f"worker-{i}.log").read_text() for i in range(2)]
