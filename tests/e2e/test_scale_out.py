@@ -50,8 +50,9 @@ async def _identities(client: Client, task_queue: str) -> set[str]:
     return identities
 
 
-async def _sealed_report(database_url: str) -> VerificationReport:
-    """Verify once the workers' sealing loops have caught up with every stored event."""
+async def _sealed_report(database_url: str, data_dir: Path) -> VerificationReport:
+    """Verify, with the workers' chain key and seal key, once their sealing loops have caught up
+    with every stored event."""
     pool = await create_pool(database_url)
     try:
         for _ in range(120):
@@ -84,7 +85,7 @@ async def test_two_workers_share_one_task_queue(
     try:
         await asyncio.gather(*(_drive(temporal_client, task_queue, n) for n in range(PATHWAYS)))
         identities = await _identities(temporal_client, task_queue)
-        report = await _sealed_report(database_url)
+        report = await _sealed_report(database_url, tmp_path / "data")
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
@@ -94,4 +95,5 @@ async def test_two_workers_share_one_task_queue(
     assert report.ok, report.first_failure
     assert report.unsealed_events == 0, report
     assert report.seals_checked >= 1, report
+    assert (report.chain_keyed, report.signatures_checked) == (True, True)
     assert codes == [0, 0], [(tmp_path / f"worker-{i}.log").read_text() for i in range(2)]
