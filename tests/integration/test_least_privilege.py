@@ -121,7 +121,7 @@ async def test_tokens_are_issued_and_revoked_only_through_functions_and_stay_rev
         issued = await issue_token(
             connection,
             role=Role.AUDITOR,
-            organisation_id="org-inspectorate",
+            organisation_id="org-nl-hospital-1",  # registered by the templates' seed
             subject_id="aud-1",
             expires_in=timedelta(days=1),
         )
@@ -237,3 +237,28 @@ async def test_the_security_definer_functions_pin_their_search_path_and_are_not_
         assert "search_path=pg_catalog, pg_temp" in row["proconfig"], row["name"]
         assert not row["public_may_call"], row["name"]
         assert row["app_may_call"], row["name"]
+
+
+async def test_granting_the_application_role_again_never_reopens_the_seals(
+    app_pool: asyncpg.Pool, owner: asyncpg.Connection
+) -> None:
+    # What a DBA runs after creating pathways_app by hand (eventstore migration 0007's note).
+    assert await owner.fetchval("SELECT eventstore.grant_application_role()") is True
+
+    assert (
+        await _refused(
+            app_pool,
+            "INSERT INTO eventstore.seals (seal_number, last_transaction_id, last_position,"
+            " event_count, previous_digest, digest) VALUES (1, '1'::xid8, 1, 1,"
+            " decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))",
+        )
+        == INSUFFICIENT_PRIVILEGE
+    )
+    assert (
+        await _refused(app_pool, "INSERT INTO eventstore.events (stream_id) VALUES ('x')")
+        == INSUFFICIENT_PRIVILEGE
+    )
+    # ... and still gives what rotation needs.
+    assert await app_pool.fetchval(
+        "SELECT has_table_privilege('eventstore.key_encryption_keys', 'UPDATE')"
+    )
