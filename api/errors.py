@@ -109,11 +109,39 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+RETRY_AFTER_SECONDS = 2
+"""What a 503 tells the client to wait before retrying (PostgreSQL restarting, Temporal away)."""
+
+
 def error_json(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
     """The one error shape as a response."""
     body = ErrorResponse(error=ErrorBody(code=code, message=message, field=field))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def is_dependency_fault(exc: BaseException) -> bool:
+    """True when ``exc`` says PostgreSQL or Temporal could not be used, not that a rule broke.
+
+    A connection refused or cut, a server starting up or shutting down (SQLSTATE class 57,
+    08), a backend terminated mid-transaction (asyncpg then reports "another operation is in
+    progress" or a closed connection), a pool that timed out: each is worth a retry later.
+    """
+    import asyncpg
+    from temporalio.service import RPCError, RPCStatusCode
+
+    if isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        sqlstate = str(getattr(exc, "sqlstate", "") or "")
+        return sqlstate[:2] in {"08", "57", "53"}
+    if isinstance(exc, RPCError):
+        return exc.status in {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+    return False
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:
@@ -180,6 +208,11 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_dependency_fault(exc):
+        # Not a bug: a dependency went away under the request. 503 with Retry-After, so the
+        # client retries with its Idempotency-Key (which then gets the first answer).
+        log.warning("dependency_unavailable", error=type(exc).__name__, path=request.url.path)
+        return error_json(503, UnavailableError.code, "a dependency is unavailable; retry later")
     # A bug, never an answer to input: logged with its type only (no payloads, no personal data).
     log.error("request_failed", error=type(exc).__name__, path=request.url.path)
     return error_json(500, "internal_error", "internal error")
