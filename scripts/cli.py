@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_audit_reads(audit_actions)
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["migrate"])
+    reconcile = commands.add_parser(
+        "reconcile", help="compare every pathway's workflow with its stream in the event store"
+    )
+    reconcile.add_argument(
+        "--repair",
+        action="store_true",
+        help="restart the workflow of every open pathway that differs, from its stored events",
+    )
+    reconcile.add_argument("--json", action="store_true")
     _add_api_commands(commands)
     bench = commands.add_parser(
         "bench", help="benchmarks on the embedded stack (not tests; figures go to the README)"
@@ -247,13 +256,25 @@ def _dispatch(args: argparse.Namespace, settings: object) -> int:
         return _foreground(args, settings)
     if args.command == "dev":
         return _dev(args, settings)
-    if args.command == "db":
-        return asyncio.run(_migrate(settings))
+    if args.command in {"db", "reconcile"}:
+        return _database(args, settings)
     if args.command in {"api", "admin", "projections", "audit"}:
         return _dispatch_api(args, settings)
     if args.command == "bench":
         return _bench(args, settings)
     return EXIT_USAGE
+
+
+def _database(args: argparse.Namespace, settings: object) -> int:
+    """``db migrate`` and ``reconcile``: the store as the system of record."""
+    from workers.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if args.command == "db":
+        return asyncio.run(_migrate(settings))
+    from scripts.reconcile_cli import reconcile_command
+
+    return asyncio.run(reconcile_command(args, settings))
 
 
 def _foreground(args: argparse.Namespace, settings: object) -> int:
