@@ -29,7 +29,7 @@ from domain.commands import (
 )
 from domain.employment import ContactParty
 from domain.gaps import BridgeRole
-from domain.handover import DeclineReason, fhir_task_status
+from domain.handover import DeclineReason, HandoverStatus, fhir_task_status
 from domain.ids import ConsentId, GapId, HandoverId, OrgId, WorkerId
 from domain.sharing_scope import TRACK_PART, ViewPart, agency_view_scope
 from domain.text import Code, OptionalFreeText
@@ -160,12 +160,18 @@ async def get_inbox(
     *,
     principal: AgencyPrincipal,
     access: Access,
-    status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_-]+$")] = None,
+    status: Annotated[
+        HandoverStatus | None, Query(description="only handovers in this status")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     return await listings.inbox(
-        access, organisation_id=principal.organisation_id, status=status, limit=limit, after=after
+        access,
+        organisation_id=principal.organisation_id,
+        status=None if status is None else status.value,
+        limit=limit,
+        after=after,
     )
 
 

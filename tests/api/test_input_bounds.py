@@ -256,6 +256,17 @@ async def test_cursors_that_postgresql_cannot_hold_are_422_not_500(opened: Opene
     assert caseload.json()["error"]["field"] == "after"
 
 
+async def test_an_unknown_filter_value_is_422_naming_it_and_the_values_allowed(
+    opened: Opened,
+) -> None:
+    lost = await opened.parties.municipality.get("/agency/inbox", status="lost")
+    assert lost.status_code == 422, lost.text
+    assert lost.json()["error"]["field"] == "status"
+    assert "requested" in lost.json()["error"]["message"]
+    requested = await opened.parties.municipality.get("/agency/inbox", status="requested")
+    assert requested.status_code == 200, requested.text
+
+
 async def test_malformed_json_is_400_and_another_content_type_is_415(
     opened: Opened, pool: asyncpg.Pool
 ) -> None:
