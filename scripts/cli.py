@@ -369,7 +369,10 @@ def _dev(args: argparse.Namespace, settings: object) -> int:
             state = "running" if component.running else "stopped"
             pid = f" pid {component.pid}" if component.pid else ""
             where = f"  {component.where}" if component.where else ""
-            print(f"{component.name:<12} {state}{pid}{where}")
+            health = f" ({component.health})" if component.health else ""
+            print(f"{component.name:<12} {state}{health}{pid}{where}")
+            for problem in component.problems:
+                print(f"{'':<12} - {problem}")
     return EXIT_OK
 
 

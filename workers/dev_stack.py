@@ -26,6 +26,10 @@ class ComponentStatus(BaseModel, frozen=True):
     running: bool
     pid: int | None = None
     where: str | None = None
+    health: str | None = None
+    """For the API: what its ``/ready`` says (``ready``, ``degraded``, ``unavailable``)."""
+    problems: list[str] = []
+    """Why it is not ``ready``, one sentence each."""
 
 
 # The CLI command of each background process pathways itself runs (besides the servers).
@@ -168,12 +172,40 @@ def status(settings: Settings) -> list[ComponentStatus]:
         )
     )
     api_pid = dev_server.read_pid(_pid_file(settings, "api"))
+    health, problems = (
+        _readiness(f"http://{settings.api_host}:{settings.api_port}/ready")
+        if api_pid
+        else (None, [])
+    )
     components.append(
         ComponentStatus(
             name="api",
             running=api_pid is not None,
             pid=api_pid,
             where=f"http://{settings.api_host}:{settings.api_port}/docs" if api_pid else None,
+            health=health,
+            problems=problems,
         )
     )
     return components
+
+
+def _readiness(url: str) -> tuple[str, list[str]]:
+    """What the running API's ``/ready`` says: a running process is not necessarily a healthy one
+    (a dependency down, projections stuck on an event they set aside)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own http URL
+            body = json.loads(response.read())
+            return str(body.get("status", "unknown")), [str(p) for p in body.get("problems", [])]
+    except urllib.error.HTTPError as exc:
+        try:
+            message = str(json.loads(exc.read())["error"]["message"])
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {exc.code}"
+        return "unavailable", [message]
+    except (OSError, ValueError) as exc:
+        return "unavailable", [f"/ready did not answer: {type(exc).__name__}"]

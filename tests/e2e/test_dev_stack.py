@@ -44,6 +44,13 @@ def test_up_status_down_twice_starts_no_duplicates(run_cli: RunCli) -> None:
             assert _listening(ui_port, within_seconds=10 if ui else 0) is bool(ui)
             if ui:
                 assert str(ui_status["where"]).startswith("http://127.0.0.1:")
+            # Running is not enough: status reports what the API's /ready says.
+            health = first["api"]["health"]
+            deadline = time.monotonic() + 90
+            while health != "ready" and time.monotonic() < deadline:
+                time.sleep(1)
+                health = _status(run_cli, env)["api"]["health"]
+            assert health == "ready"
 
             again = run_cli("dev", "up", "--json", *ui, env=env)
             assert again.returncode == 0, again.stderr
