@@ -21,13 +21,19 @@ from temporalio.client import Client
 from api.access_log import DEFAULT_PURPOSE, AccessEntry, Purpose, allowed_purposes, append_access
 from api.auth.principals import Principal, Role
 from api.auth.tokens import authenticate
-from api.errors import ForbiddenError, UnauthorizedError, UnavailableError, UnprocessableError
+from api.errors import (
+    DEPENDENCY_FAULTS,
+    ForbiddenError,
+    UnauthorizedError,
+    UnavailableError,
+    UnprocessableError,
+)
 from api.runtime import ApiRuntime
 from eventstore import PostgresEventStore
 from eventstore.pool import mark_session_untouched
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `pathways admin token create`")
-_DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_DB_DOWN = DEPENDENCY_FAULTS
 
 
 async def get_runtime(request: Request) -> ApiRuntime:

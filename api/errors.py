@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -124,6 +125,20 @@ def error_json(status: int, code: str, message: str, field: str | None = None) -
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
+DEPENDENCY_FAULTS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.OperatorInterventionError,  # class 57: shutting down, starting up, terminated
+    asyncpg.InsufficientResourcesError,  # class 53: too many connections
+    # asyncpg's state machine, when a backend went away mid-operation ("another operation is in
+    # progress"): the connection is broken, not the request.
+    asyncpg.InternalClientError,
+)
+"""PostgreSQL could not be used: each is worth a retry later (503), never a 500."""
+
+
 def is_dependency_fault(exc: BaseException) -> bool:
     """True when ``exc`` says PostgreSQL or Temporal could not be used, not that a rule broke.
 
@@ -131,10 +146,9 @@ def is_dependency_fault(exc: BaseException) -> bool:
     08), a backend terminated mid-transaction (asyncpg then reports "another operation is in
     progress" or a closed connection), a pool that timed out: each is worth a retry later.
     """
-    import asyncpg
     from temporalio.service import RPCError, RPCStatusCode
 
-    if isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError):
+    if isinstance(exc, DEPENDENCY_FAULTS):
         return True
     if isinstance(exc, asyncpg.PostgresError):
         sqlstate = str(getattr(exc, "sqlstate", "") or "")
@@ -220,8 +234,14 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on ``app``."""
+    from temporalio.service import RPCError
+
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _model_validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http)
+    # The dependency faults by class, so they are answered where routes' errors are (a handler
+    # for ``Exception`` alone runs in the outermost layer, which re-raises after answering).
+    for fault in (*DEPENDENCY_FAULTS, RPCError):
+        app.add_exception_handler(fault, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

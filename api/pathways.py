@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from pydantic import BaseModel
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -22,6 +21,7 @@ from api.auth.policy import may_read_pathway
 from api.auth.principals import Principal
 from api.deps import AccessLogger
 from api.errors import (
+    DEPENDENCY_FAULTS,
     PATHWAY_NOT_FOUND,
     ConflictError,
     NotFoundError,
@@ -46,7 +46,7 @@ _UNPROCESSABLE = (
     domain_errors.TemplateMismatchError,
     domain_errors.DeadlineNotDueError,
 )
-_DB_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_DB_DOWN = DEPENDENCY_FAULTS
 
 
 class LoadedPathway(BaseModel, frozen=True, arbitrary_types_allowed=True):

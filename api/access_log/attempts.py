@@ -27,7 +27,7 @@ from api.access_log.models import AccessEntry
 from api.access_log.purposes import DEFAULT_PURPOSE, allowed_purposes
 from api.access_log.store import append_access
 from api.auth.principals import Principal
-from api.errors import error_json
+from api.errors import DEPENDENCY_FAULTS, error_json
 from workflows.inputs import PATHWAY_ID_PATTERN
 
 log = structlog.get_logger()
@@ -35,7 +35,7 @@ log = structlog.get_logger()
 _PERSON_PREFIXES = ("/agency/", "/caseworker/", "/audit/")
 _NOT_PERSON_DATA = frozenset({"/audit/verify"})
 _PLAUSIBLE_ID = re.compile(PATHWAY_ID_PATTERN)
-_DB_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_DB_DOWN: tuple[type[BaseException], ...] = (*DEPENDENCY_FAULTS, asyncpg.PostgresError)
 
 
 def attempt_action(method: str, route: str) -> str | None:
