@@ -8,6 +8,7 @@ the mapping of refusals onto 404/409/422/503, and the stored response a retry ge
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from api.deps import (
 )
 from api.errors import UnprocessableError
 from api.idempotency import idempotent, request_hash, update_id
+from api.metrics import record_command
 from api.organisations import inactive_or_unknown
 from api.pathways import as_json, command_result, precheck, send_command, visible_pathway
 from api.runtime import ApiRuntime
@@ -134,13 +136,16 @@ class Commands:
             dict(request.path_params),
             None if body is None else body.model_dump(mode="json"),
         )
-        return await idempotent(
+        started = time.monotonic()
+        response = await idempotent(
             self.runtime.pool,
             principal_key=self.principal.key,
             key=self.key,
             fingerprint=fingerprint,
             action=action,
         )
+        record_command(time.monotonic() - started, response.status_code)
+        return response
 
 
 async def agency_commands(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
@@ -33,6 +33,25 @@ class Readiness(BaseModel):
 
 LAG_SECONDS_DEGRADED = 60.0
 """Projections this far behind the log make the API degraded: new work is not on screens yet."""
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+async def prometheus_metrics(request: Request) -> Response:
+    """Operators' metrics (Prometheus text format): counts, durations and lags, no one's data."""
+    from api.metrics import scrape
+
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise UnavailableError("the API is starting")
+    try:
+        body = await scrape(runtime.pool)
+    except Exception as exc:
+        raise UnavailableError("PostgreSQL is unavailable") from exc
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 @router.get("/health", response_model=Health)
