@@ -26,6 +26,7 @@ STEPS: list[tuple[str, object]] = [
 MATRIX: list[Row] = [
     ("GET", "/health", "/health", None, ANYONE),
     ("GET", "/ready", "/ready", None, ANYONE),
+    ("GET", "/metrics", "/metrics", None, ANYONE),
     ("GET", "/agency/inbox", "/agency/inbox", None, {"agency"}),
     ("GET", "/agency/pathways/{pathway_id}", f"/agency/pathways/{P}", None, {"agency"}),
     (
