@@ -7,8 +7,8 @@ access log itself), or changes a pathway (every POST: commands and openings). Su
 logged whatever its outcome: allowed, or refused with 401 (no valid token: the principal is
 unknown and recorded as such), 403 (the wrong role), 404 (a pathway the caller may not see) or 422
 (a malformed id, purpose or body), with the HTTP status and the error code answered. Only
-``/audit/verify``, ``/health``, ``/ready`` and ``/metrics``, which report on the stores without naming anyone,
-are not attempts on a person's data.
+``/audit/verify``, ``/health``, ``/ready`` and ``/metrics``, which report on the stores without
+naming anyone, are not attempts on a person's data.
 
 The access log is then compared, entry by entry and in chain order, with the requests recorded:
 principal, role, organisation, subject, purpose, action, route, pathway(s), outcome, status and
