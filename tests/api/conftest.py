@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -170,3 +170,18 @@ def opening(pathway_id: str) -> dict[str, Any]:
 def command(type_: str, **fields: Any) -> dict[str, Any]:
     """A command's body as CW sends it."""
     return {"type": type_, "actor": CW, **fields}
+
+
+def discharged_with_consent() -> list[dict[str, Any]]:
+    """The bodies that admit and discharge the person and let the municipality see the care plan."""
+    return [
+        command("RecordAdmission", hospital_org=HOSPITAL, ward_type="acute"),
+        command("RecordDischarge"),
+        command(
+            "GrantConsent",
+            recipient_org=MUNICIPALITY,
+            purpose="handover",
+            data_categories=["care_plan"],
+            expires_at=(datetime.now(UTC) + timedelta(days=365)).isoformat(),
+        ),
+    ]

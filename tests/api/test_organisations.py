@@ -21,13 +21,12 @@ from api.auth.tokens import TokenError, issue_token
 from api.organisations import add_organisation, list_organisations, remove_organisation
 from tests.api.conftest import (
     CW,
-    HOSPITAL,
-    MUNICIPALITY,
     OTHER,
     Caller,
     Parties,
     TokenFactory,
     command,
+    discharged_with_consent,
     opening,
     project,
 )
@@ -44,15 +43,7 @@ def pathway_id() -> str:
 
 # A command of each kind a coordinator sends, as the other organisation's case worker tries it.
 COMMANDS = [
-    command("RecordAdmission", hospital_org=HOSPITAL, ward_type="acute"),
-    command("RecordDischarge"),
-    command(
-        "GrantConsent",
-        recipient_org=MUNICIPALITY,
-        purpose="handover",
-        data_categories=["care_plan"],
-        expires_at=(datetime.now(UTC) + timedelta(days=365)).isoformat(),
-    ),
+    *discharged_with_consent(),
     command("ClosePathway", reason="moved_away"),
 ]
 

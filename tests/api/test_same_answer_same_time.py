@@ -11,19 +11,17 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from tests.api.conftest import (
     CW,
-    HOSPITAL,
-    MUNICIPALITY,
     OTHER,
     Caller,
     Parties,
     TokenFactory,
     command,
+    discharged_with_consent,
     opening,
 )
 
@@ -47,15 +45,7 @@ async def test_a_denied_read_and_an_unknown_id_answer_alike_in_the_same_time(
     pathway_id = f"p-time-{uuid.uuid4().hex[:12]}"
     assert (await coordinator.post("/caseworker/pathways", opening(pathway_id))).status_code == 201
     for body in (
-        command("RecordAdmission", hospital_org=HOSPITAL, ward_type="acute"),
-        command("RecordDischarge"),
-        command(
-            "GrantConsent",
-            recipient_org=MUNICIPALITY,
-            purpose="handover",
-            data_categories=["care_plan"],
-            expires_at=(datetime.now(UTC) + timedelta(days=365)).isoformat(),
-        ),
+        *discharged_with_consent(),
         command("RecordWorkAspiration", text="work with animals"),
     ):
         done = await coordinator.post(f"/caseworker/pathways/{pathway_id}/commands", body)

@@ -26,9 +26,9 @@ from eventstore import (
     create_pool,
     parse_anchor,
 )
-from eventstore.hashing import GENESIS_HASH, SealDigest, keyed_content_hash, link_hash
+from eventstore.hashing import GENESIS_HASH, SealDigest
 from tests.integration.eventstore.factories import new_event
-from tests.integration.eventstore.test_tamper_evidence import rechain
+from tests.integration.eventstore.forgery import rechain
 
 NOT_KEYED = "not keyed: chained in the unkeyed v1 format"
 
@@ -140,7 +140,7 @@ async def test_a_sealed_rewrite_rechained_with_a_guessed_key_is_named(
         "UPDATE eventstore.events SET payload = '{\"n\":99}' WHERE stream_id = $1 AND version = 2",
         log.b,
     )
-    await rechain_keyed(attacker, log.b, os.urandom(32))
+    await rechain(attacker, log.b, key=os.urandom(32))
 
     report = await store.verify()
 
@@ -337,44 +337,4 @@ async def anchor_of(store: PostgresEventStore, number: int, digest: bytes) -> An
         digest=digest,
         signing_key_id=row["signing_key_id"],
         signature=bytes(row["signature"]),
-    )
-
-
-async def rechain_keyed(connection: asyncpg.Connection, stream: str, key: bytes) -> None:
-    """Re-chain a stream in the keyed format under ``key`` (a key the attacker guessed)."""
-    rows = await connection.fetch(
-        "SELECT version, position, event_id, type, schema_version, payload::text AS payload,"
-        " metadata::text AS metadata, subject_id, personal_fields, recorded_at"
-        " FROM eventstore.events WHERE stream_id = $1 ORDER BY version",
-        stream,
-    )
-    previous = GENESIS_HASH
-    for row in rows:
-        content = keyed_content_hash(
-            key,
-            stream_id=stream,
-            version=row["version"],
-            event_id=row["event_id"],
-            event_type=row["type"],
-            schema_version=row["schema_version"],
-            subject_id=row["subject_id"],
-            personal_fields=row["personal_fields"],
-            payload_json=row["payload"],
-            metadata_json=row["metadata"],
-        )
-        previous = link_hash(
-            previous,
-            version=row["version"],
-            position=row["position"],
-            recorded_at=row["recorded_at"],
-            content=content,
-        )
-        await connection.execute(
-            "UPDATE eventstore.events SET hash = $3 WHERE stream_id = $1 AND version = $2",
-            stream,
-            row["version"],
-            previous,
-        )
-    await connection.execute(
-        "UPDATE eventstore.streams SET last_hash = $2 WHERE stream_id = $1", stream, previous
     )

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from eventstore import PostgresEventStore
-from eventstore.hashing import GENESIS_HASH, content_hash, link_hash
 from tests.integration.eventstore.factories import new_event
+from tests.integration.eventstore.forgery import rechain
 
 
 @dataclass(frozen=True)
@@ -51,47 +51,6 @@ async def tamperer(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await connection.execute("SET session_replication_role = replica")
     yield connection
     await connection.close()
-
-
-async def rechain(connection: asyncpg.Connection, stream: str) -> None:
-    """Recompute a stream's hashes and head as a forger who knows the algorithm would."""
-    rows = await connection.fetch(
-        "SELECT version, position, event_id, type, schema_version, payload::text AS payload,"
-        " metadata::text AS metadata, subject_id, personal_fields, recorded_at"
-        " FROM eventstore.events WHERE stream_id = $1 ORDER BY version",
-        stream,
-    )
-    previous = GENESIS_HASH
-    for row in rows:
-        content = content_hash(
-            stream_id=stream,
-            event_id=row["event_id"],
-            event_type=row["type"],
-            schema_version=row["schema_version"],
-            subject_id=row["subject_id"],
-            personal_fields=row["personal_fields"],
-            payload_json=row["payload"],
-            metadata_json=row["metadata"],
-        )
-        previous = link_hash(
-            previous,
-            version=row["version"],
-            position=row["position"],
-            recorded_at=row["recorded_at"],
-            content=content,
-        )
-        await connection.execute(
-            "UPDATE eventstore.events SET hash = $3 WHERE stream_id = $1 AND version = $2",
-            stream,
-            row["version"],
-            previous,
-        )
-    await connection.execute(
-        "UPDATE eventstore.streams SET version = $2, last_hash = $3 WHERE stream_id = $1",
-        stream,
-        rows[-1]["version"],
-        previous,
-    )
 
 
 async def change_payload(db: asyncpg.Connection, log: Log) -> None:
